@@ -1,0 +1,121 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+/** `TRUST_PROXY`: `false`, `true`, a hop count, or a comma-separated list of addresses/subnets. */
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((value, ctx): boolean | number | string[] => {
+    if (value === '' || value === 'false' || value === '0') return false;
+    if (value === 'true') return true;
+    if (/^\d+$/.test(value)) return Number(value);
+    const parts = value
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean);
+    if (parts.some((p) => !/^[0-9a-fA-F:.]+(\/\d{1,3})?$|^(loopback|linklocal|uniquelocal)$/.test(p))) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'expected false, true, a hop count or a comma-separated list of IPs/subnets',
+      });
+      return z.NEVER;
+    }
+    return parts;
+  });
+
+const smtpUrl = z
+  .string()
+  .trim()
+  .refine((v) => /^smtps?:\/\//.test(v), 'expected smtp://user:pass@host:port or smtps://…');
+
+const postgresUrl = z
+  .string()
+  .trim()
+  .refine((v) => /^postgres(ql)?:\/\//.test(v), 'expected postgres://user:password@host:port/database');
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((v) => /^(https?|wss?):\/\//.test(v), 'expected an http(s):// or ws(s):// URL');
+
+/** Every environment variable the processes read. Documented in README.md (Configuration). */
+export const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    HOST: z.string().trim().min(1).default('127.0.0.1'),
+    PORT: port.default(8080),
+    DATABASE_URL: postgresUrl.optional(),
+    DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+    DATA_DIR: z.string().trim().min(1).default('.ppv'),
+    HUB_DOMAIN: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .regex(/^[a-z0-9.-]+$/, 'expected a host name such as ppv.example.com')
+      .default('localhost'),
+    DEFAULT_TENANT: z
+      .string()
+      .trim()
+      .regex(/^[a-z0-9][a-z0-9-]{1,39}$/)
+      .default('demo'),
+    SESSION_SECRET: z.string().min(32, 'must be at least 32 characters of random data').optional(),
+    SESSION_TTL_HOURS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 365)
+      .default(24 * 14),
+    TRUST_PROXY: trustProxy.default(false),
+    AUTH_RATE_LIMIT_PER_IP: z.coerce.number().int().min(1).default(30),
+    AUTH_RATE_LIMIT_PER_ACCOUNT: z.coerce.number().int().min(1).default(10),
+    AUTH_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+    SMTP_URL: smtpUrl.optional(),
+    MAIL_FROM: z.string().trim().min(3).default('PPV Stream <no-reply@localhost>'),
+    RPC_URL: httpUrl.optional(),
+    CHAIN_ID: z.coerce.number().int().min(1).default(31337),
+    RUN_WORKER: bool.default(true),
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV !== 'production') return;
+    for (const key of ['DATABASE_URL', 'SESSION_SECRET', 'RPC_URL'] as const) {
+      if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required in production' });
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Validates the environment once. Throws a ConfigError listing every problem; values are never
+ * echoed back, because some of them are secrets.
+ */
+export function parseEnv(source: Record<string, string | undefined> = process.env): Env {
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const result = envSchema.safeParse(cleaned);
+  if (result.success) return result.data;
+  throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+}
+
+const testEnvSchema = z.object({
+  TEST_DATABASE_URL: postgresUrl.default('postgres://127.0.0.1:5432/postgres'),
+});
+
+/** Where test suites create their databases (a server on which the user may CREATE DATABASE). */
+export function parseTestEnv(source: Record<string, string | undefined> = process.env) {
+  const result = testEnvSchema.safeParse({ TEST_DATABASE_URL: source.TEST_DATABASE_URL || undefined });
+  if (result.success) return result.data;
+  throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+}

@@ -1,0 +1,302 @@
+import { randomUUID } from 'node:crypto';
+import { EntitySchema, type Opt } from '@mikro-orm/postgresql';
+
+export type Role = 'viewer' | 'creator' | 'tenant_admin';
+export const roles: readonly Role[] = ['viewer', 'creator', 'tenant_admin'];
+
+const id = { type: 'uuid', primary: true, onCreate: () => randomUUID() } as const;
+const createdAt = { type: 'Date', fieldName: 'created_at', onCreate: () => new Date() } as const;
+
+export interface Tenant {
+  id: Opt<string>;
+  slug: string;
+  name: string;
+  logoUrl?: string | null;
+  primaryColor: Opt<string>;
+  accentColor: Opt<string>;
+  feeBps: Opt<number>;
+  payoutWallet?: string | null;
+  displayCurrency: Opt<string>;
+  displayRate: Opt<string>;
+  corsOrigins: Opt<string[]>;
+  status: Opt<'active' | 'suspended'>;
+  createdAt: Opt<Date>;
+  updatedAt: Opt<Date>;
+}
+
+export const TenantEntity = new EntitySchema<Tenant>({
+  name: 'Tenant',
+  tableName: 'tenants',
+  properties: {
+    id,
+    slug: { type: 'string' },
+    name: { type: 'string' },
+    logoUrl: { type: 'string', nullable: true },
+    primaryColor: { type: 'string', default: '#6d28d9' },
+    accentColor: { type: 'string', default: '#f59e0b' },
+    feeBps: { type: 'integer', default: 1000 },
+    payoutWallet: { type: 'string', nullable: true },
+    displayCurrency: { type: 'string', default: 'USD' },
+    displayRate: { type: 'decimal', default: '1' },
+    corsOrigins: { type: 'string[]', onCreate: () => [] },
+    status: { type: 'string', default: 'active' },
+    createdAt,
+    updatedAt: { type: 'Date', onCreate: () => new Date(), onUpdate: () => new Date() },
+  },
+});
+
+export interface TenantHostname {
+  hostname: string;
+  tenantId: string;
+  createdAt: Opt<Date>;
+}
+
+export const TenantHostnameEntity = new EntitySchema<TenantHostname>({
+  name: 'TenantHostname',
+  tableName: 'tenant_hostnames',
+  properties: {
+    hostname: { type: 'string', primary: true },
+    tenantId: { type: 'uuid' },
+    createdAt,
+  },
+});
+
+export interface User {
+  id: Opt<string>;
+  username: string;
+  email?: string | null;
+  passwordHash?: string | null;
+  isHubAdmin: Opt<boolean>;
+  status: Opt<'active' | 'disabled'>;
+  createdAt: Opt<Date>;
+  updatedAt: Opt<Date>;
+}
+
+export const UserEntity = new EntitySchema<User>({
+  name: 'User',
+  tableName: 'users',
+  properties: {
+    id,
+    username: { type: 'string' },
+    email: { type: 'string', nullable: true },
+    passwordHash: { type: 'string', nullable: true, lazy: true },
+    isHubAdmin: { type: 'boolean', default: false },
+    status: { type: 'string', default: 'active' },
+    createdAt,
+    updatedAt: { type: 'Date', onCreate: () => new Date(), onUpdate: () => new Date() },
+  },
+});
+
+export interface Wallet {
+  id: Opt<string>;
+  userId: string;
+  address: string;
+  chainId: number;
+  createdAt: Opt<Date>;
+}
+
+export const WalletEntity = new EntitySchema<Wallet>({
+  name: 'Wallet',
+  tableName: 'wallets',
+  properties: {
+    id,
+    userId: { type: 'uuid' },
+    address: { type: 'string' },
+    chainId: { type: 'integer' },
+    createdAt,
+  },
+});
+
+export interface Membership {
+  tenantId: string;
+  userId: string;
+  role: Role;
+  createdAt: Opt<Date>;
+}
+
+export const MembershipEntity = new EntitySchema<Membership>({
+  name: 'Membership',
+  tableName: 'memberships',
+  properties: {
+    tenantId: { type: 'uuid', primary: true },
+    userId: { type: 'uuid', primary: true },
+    role: { type: 'string' },
+    createdAt,
+  },
+});
+
+export interface Session {
+  id: Opt<string>;
+  tenantId: string;
+  userId: string;
+  tokenHash: Buffer;
+  authMethod: 'password' | 'siwe';
+  createdAt: Opt<Date>;
+  expiresAt: Date;
+  lastSeenAt: Opt<Date>;
+  revokedAt?: Date | null;
+  userAgent?: string | null;
+  ip?: string | null;
+}
+
+export const SessionEntity = new EntitySchema<Session>({
+  name: 'Session',
+  tableName: 'sessions',
+  properties: {
+    id,
+    tenantId: { type: 'uuid' },
+    userId: { type: 'uuid' },
+    tokenHash: { type: 'blob', hidden: true },
+    authMethod: { type: 'string' },
+    createdAt,
+    expiresAt: { type: 'Date' },
+    lastSeenAt: { type: 'Date', onCreate: () => new Date() },
+    revokedAt: { type: 'Date', nullable: true },
+    userAgent: { type: 'string', nullable: true },
+    ip: { type: 'string', columnType: 'inet', nullable: true },
+  },
+});
+
+export interface PasswordReset {
+  id: Opt<string>;
+  tenantId: string;
+  userId: string;
+  tokenHash: Buffer;
+  createdAt: Opt<Date>;
+  expiresAt: Date;
+  usedAt?: Date | null;
+}
+
+export const PasswordResetEntity = new EntitySchema<PasswordReset>({
+  name: 'PasswordReset',
+  tableName: 'password_resets',
+  properties: {
+    id,
+    tenantId: { type: 'uuid' },
+    userId: { type: 'uuid' },
+    tokenHash: { type: 'blob', hidden: true },
+    createdAt,
+    expiresAt: { type: 'Date' },
+    usedAt: { type: 'Date', nullable: true },
+  },
+});
+
+export interface SiweNonce {
+  nonce: string;
+  tenantId: string;
+  createdAt: Opt<Date>;
+  expiresAt: Date;
+  usedAt?: Date | null;
+}
+
+export const SiweNonceEntity = new EntitySchema<SiweNonce>({
+  name: 'SiweNonce',
+  tableName: 'siwe_nonces',
+  properties: {
+    nonce: { type: 'string', primary: true },
+    tenantId: { type: 'uuid' },
+    createdAt,
+    expiresAt: { type: 'Date' },
+    usedAt: { type: 'Date', nullable: true },
+  },
+});
+
+export interface ApiToken {
+  id: Opt<string>;
+  tenantId: string;
+  userId: string;
+  name: string;
+  tokenHash: Buffer;
+  prefix: string;
+  createdAt: Opt<Date>;
+  expiresAt?: Date | null;
+  lastUsedAt?: Date | null;
+  revokedAt?: Date | null;
+}
+
+export const ApiTokenEntity = new EntitySchema<ApiToken>({
+  name: 'ApiToken',
+  tableName: 'api_tokens',
+  properties: {
+    id,
+    tenantId: { type: 'uuid' },
+    userId: { type: 'uuid' },
+    name: { type: 'string' },
+    tokenHash: { type: 'blob', hidden: true },
+    prefix: { type: 'string' },
+    createdAt,
+    expiresAt: { type: 'Date', nullable: true },
+    lastUsedAt: { type: 'Date', nullable: true },
+    revokedAt: { type: 'Date', nullable: true },
+  },
+});
+
+export interface OutboxEmail {
+  id: Opt<string>;
+  tenantId: string;
+  toAddress: string;
+  subject: string;
+  textBody: string;
+  status: Opt<'pending' | 'sent' | 'logged' | 'failed'>;
+  attempts: Opt<number>;
+  lastError?: string | null;
+  createdAt: Opt<Date>;
+  sentAt?: Date | null;
+}
+
+export const OutboxEmailEntity = new EntitySchema<OutboxEmail>({
+  name: 'OutboxEmail',
+  tableName: 'outbox_emails',
+  properties: {
+    id,
+    tenantId: { type: 'uuid' },
+    toAddress: { type: 'string' },
+    subject: { type: 'string' },
+    textBody: { type: 'text' },
+    status: { type: 'string', default: 'pending' },
+    attempts: { type: 'integer', default: 0 },
+    lastError: { type: 'text', nullable: true },
+    createdAt,
+    sentAt: { type: 'Date', nullable: true },
+  },
+});
+
+export interface AuditEntry {
+  id: Opt<string>;
+  tenantId: string;
+  actorUserId?: string | null;
+  action: string;
+  subject?: string | null;
+  ip?: string | null;
+  details: Opt<Record<string, unknown>>;
+  createdAt: Opt<Date>;
+}
+
+export const AuditEntryEntity = new EntitySchema<AuditEntry>({
+  name: 'AuditEntry',
+  tableName: 'audit_log',
+  properties: {
+    id: { type: 'bigint', primary: true, autoincrement: true },
+    tenantId: { type: 'uuid' },
+    actorUserId: { type: 'uuid', nullable: true },
+    action: { type: 'string' },
+    subject: { type: 'string', nullable: true },
+    ip: { type: 'string', columnType: 'inet', nullable: true },
+    details: { type: 'json', onCreate: () => ({}) },
+    createdAt,
+  },
+});
+
+export const entities = [
+  TenantEntity,
+  TenantHostnameEntity,
+  UserEntity,
+  WalletEntity,
+  MembershipEntity,
+  SessionEntity,
+  PasswordResetEntity,
+  SiweNonceEntity,
+  ApiTokenEntity,
+  OutboxEmailEntity,
+  AuditEntryEntity,
+];
