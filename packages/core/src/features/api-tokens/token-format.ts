@@ -1,0 +1,1 @@
+export const API_TOKEN_PREFIX = 'ppv_pat_';

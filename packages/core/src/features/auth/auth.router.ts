@@ -1,0 +1,75 @@
+import { UserEntity, WalletEntity } from '@ppv/db';
+import { authedProcedure, publicProcedure, router, sessionProcedure } from '../../trpc';
+import {
+  changePasswordInput,
+  forgotPasswordInput,
+  loginInput,
+  registerInput,
+  resetPasswordInput,
+  sessionIdInput,
+} from './auth.schemas';
+import { changePassword } from './change-password';
+import { forgotPassword } from './forgot-password';
+import { login } from './login';
+import { logout } from './logout';
+import { register } from './register';
+import { resetPassword } from './reset-password';
+import { csrfTokenFor } from './resolve-auth';
+import { listSessions, revokeSession } from './sessions';
+
+export const authRouter = router({
+  register: publicProcedure
+    .input(registerInput)
+    .mutation(({ ctx, input }) => register(ctx.tx, { ...input, req: ctx.req, cookies: ctx.cookies })),
+
+  login: publicProcedure
+    .input(loginInput)
+    .mutation(({ ctx, input }) => login(ctx.tx, { ...input, req: ctx.req, cookies: ctx.cookies })),
+
+  logout: publicProcedure.mutation(async ({ ctx }) => {
+    await logout(ctx.tx, { auth: ctx.auth, cookies: ctx.cookies, ip: ctx.req.ip });
+    return { ok: true as const };
+  }),
+
+  /** The signed-in user, their role here, linked wallets and the CSRF token; null when signed out. */
+  me: publicProcedure.query(async ({ ctx }) => {
+    if (!ctx.auth) return null;
+    const [user, wallets] = await Promise.all([
+      ctx.em.findOneOrFail(UserEntity, { id: ctx.auth.userId }, { populate: ['passwordHash'] }),
+      ctx.em.find(WalletEntity, { userId: ctx.auth.userId }, { orderBy: { createdAt: 'asc' } }),
+    ]);
+    return {
+      id: user.id,
+      username: user.username,
+      email: user.email ?? null,
+      hasPassword: !!user.passwordHash,
+      isHubAdmin: user.isHubAdmin,
+      role: ctx.auth.role,
+      via: ctx.auth.via,
+      wallets: wallets.map((w) => ({ address: w.address, chainId: w.chainId })),
+      csrfToken: csrfTokenFor(ctx.deps.config.sessionSecret, ctx.req.cookies),
+    };
+  }),
+
+  forgotPassword: publicProcedure.input(forgotPasswordInput).mutation(async ({ ctx, input }) => {
+    await forgotPassword(ctx.tx, { email: input.email, req: ctx.req, tenantName: ctx.tenant.name });
+    return { ok: true as const, message: 'If an account uses that address, a reset link is on its way' };
+  }),
+
+  resetPassword: publicProcedure.input(resetPasswordInput).mutation(async ({ ctx, input }) => {
+    await resetPassword(ctx.tx, { ...input, ip: ctx.req.ip });
+    return { ok: true as const };
+  }),
+
+  changePassword: sessionProcedure
+    .input(changePasswordInput)
+    .mutation(({ ctx, input }) => changePassword(ctx.tx, { ...input, auth: ctx.auth, ip: ctx.req.ip })),
+
+  sessions: router({
+    list: authedProcedure.query(({ ctx }) => listSessions(ctx.tx, ctx.auth)),
+    revoke: authedProcedure.input(sessionIdInput).mutation(async ({ ctx, input }) => {
+      await revokeSession(ctx.tx, { auth: ctx.auth, sessionId: input.sessionId, ip: ctx.req.ip });
+      return { ok: true as const };
+    }),
+  }),
+});

@@ -1,0 +1,58 @@
+import {
+  MembershipEntity,
+  type MikroORM,
+  type Tenant,
+  TenantEntity,
+  TenantHostnameEntity,
+  UserEntity,
+} from '@ppv/db';
+import { AppError } from '../../errors';
+import { recordAudit } from '../audit/record-audit';
+import { type CreateTenantInput, createTenantInput } from './tenants.schemas';
+
+/** Creates a tenant, its custom host names and (optionally) makes an existing user its admin. */
+export async function createTenant(
+  deps: { orm: MikroORM },
+  raw: CreateTenantInput,
+  actorUserId: string | null = null,
+): Promise<Tenant> {
+  const input = createTenantInput.parse(raw);
+  return deps.orm.em.fork().transactional(async (em) => {
+    if (await em.count(TenantEntity, { slug: input.slug })) {
+      throw new AppError('CONFLICT', `A tenant with slug "${input.slug}" already exists`, { field: 'slug' });
+    }
+    const taken = await em.find(TenantHostnameEntity, { hostname: { $in: input.hostnames } });
+    if (taken.length) {
+      throw new AppError(
+        'CONFLICT',
+        `Host name ${taken.map((h) => h.hostname).join(', ')} already belongs to a tenant`,
+        { field: 'hostnames' },
+      );
+    }
+    const admin = input.admin
+      ? await em.findOne(
+          UserEntity,
+          input.admin.includes('@') ? { email: input.admin } : { username: input.admin },
+        )
+      : null;
+    if (input.admin && !admin)
+      throw new AppError('NOT_FOUND', `No user "${input.admin}" to make the tenant's admin`);
+
+    const tenant = em.create(TenantEntity, {
+      slug: input.slug,
+      name: input.name,
+      ...(input.feeBps !== undefined && { feeBps: input.feeBps }),
+      ...(input.payoutWallet !== undefined && { payoutWallet: input.payoutWallet }),
+      ...(input.displayCurrency !== undefined && { displayCurrency: input.displayCurrency }),
+      ...(input.displayRate !== undefined && { displayRate: input.displayRate }),
+    });
+    for (const hostname of new Set(input.hostnames))
+      em.create(TenantHostnameEntity, { hostname, tenantId: tenant.id });
+    await em.flush();
+    // The new tenant's own rows are written in its row-level-security scope, in this transaction.
+    await em.execute("SELECT set_config('app.tenant_id', ?, true)", [tenant.id]);
+    if (admin) em.create(MembershipEntity, { tenantId: tenant.id, userId: admin.id, role: 'tenant_admin' });
+    recordAudit(em, { tenantId: tenant.id, actorUserId, action: 'tenant.created', subject: tenant.slug });
+    return tenant;
+  });
+}

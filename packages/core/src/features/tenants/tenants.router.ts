@@ -1,0 +1,64 @@
+import { withHubScope } from '@ppv/db';
+import { z } from 'zod';
+import { hubAdminProcedure, publicProcedure, roleProcedure, router } from '../../trpc';
+import { listAudit } from '../audit/list-audit';
+import { createTenant } from './create-tenant';
+import {
+  adminTenant,
+  getTenantSettings,
+  listMembers,
+  listTenants,
+  publicTenant,
+  setHostnames,
+  setMemberRole,
+  updateTenant,
+} from './manage-tenant';
+import {
+  createTenantInput,
+  listMembersInput,
+  setHostnamesInput,
+  setRoleInput,
+  updateTenantInput,
+} from './tenants.schemas';
+
+export const tenantRouter = router({
+  /** Branding of the tenant this request is for. */
+  current: publicProcedure.query(({ ctx }) => publicTenant(ctx.tenant)),
+  settings: roleProcedure('tenant_admin').query(({ ctx }) => getTenantSettings(ctx.tx)),
+  update: roleProcedure('tenant_admin')
+    .input(updateTenantInput)
+    .mutation(({ ctx, input }) => updateTenant(ctx.tx, { auth: ctx.auth, changes: input, ip: ctx.req.ip })),
+  members: roleProcedure('tenant_admin')
+    .input(listMembersInput)
+    .query(({ ctx, input }) => listMembers(ctx.tx, input)),
+  setRole: roleProcedure('tenant_admin')
+    .input(setRoleInput)
+    .mutation(({ ctx, input }) => setMemberRole(ctx.tx, { ...input, auth: ctx.auth, ip: ctx.req.ip })),
+  audit: roleProcedure('tenant_admin')
+    .input(
+      z.object({
+        limit: z.number().int().min(1).max(200).default(50),
+        before: z.string().regex(/^\d+$/).optional(),
+      }),
+    )
+    .query(({ ctx, input }) => listAudit(ctx.tx, input)),
+});
+
+export const hubRouter = router({
+  tenants: router({
+    list: hubAdminProcedure.query(({ ctx }) =>
+      withHubScope(ctx.deps.orm, (em) => listTenants({ ...ctx.tx, em })),
+    ),
+    create: hubAdminProcedure.input(createTenantInput).mutation(async ({ ctx, input }) => {
+      const tenant = await createTenant(ctx.deps, input, ctx.auth.userId);
+      return adminTenant(tenant, input.hostnames);
+    }),
+    setHostnames: hubAdminProcedure
+      .input(setHostnamesInput)
+      .mutation(({ ctx, input }) =>
+        withHubScope(ctx.deps.orm, (em) =>
+          setHostnames({ ...ctx.tx, em }, { ...input, auth: ctx.auth, ip: ctx.req.ip }),
+        ),
+      ),
+  }),
+});

@@ -1,0 +1,18 @@
+export type { AuthInfo, Context, CookieOptions, CookieWriter, RequestMeta } from './context';
+export type { AppDeps, ChainDeps, CoreConfig, TenantDeps } from './deps';
+export { AppError, type AppErrorCode, httpStatusOf } from './errors';
+export { resolveAuth } from './features/auth/resolve-auth';
+export { CSRF_COOKIE, SESSION_COOKIE } from './features/auth/session-cookie';
+export { createSmtpMailer, type Mailer } from './features/email/mailer';
+export { queueEmail } from './features/email/queue-email';
+export { sendOutboxEmail } from './features/email/send-outbox-email';
+export { checkHealth, type Health } from './features/health/check-health';
+export { sweepExpired } from './features/maintenance/sweep-expired';
+export { hitRateLimit } from './features/rate-limit/hit-rate-limit';
+export { createTenant } from './features/tenants/create-tenant';
+export { publicTenant } from './features/tenants/manage-tenant';
+export { resolveTenant } from './features/tenants/resolve-tenant';
+export { createUser } from './features/users/create-user';
+export { enqueue, type JobPayloads, type TaskName } from './lib/jobs';
+export { argon2Params, hashPassword, verifyPassword } from './lib/passwords';
+export { type AppRouter, appRouter, createCaller } from './router';

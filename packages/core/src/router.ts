@@ -1,0 +1,16 @@
+import { apiTokensRouter } from './features/api-tokens/api-tokens.router';
+import { authRouter } from './features/auth/auth.router';
+import { siweRouter } from './features/siwe/siwe.router';
+import { hubRouter, tenantRouter } from './features/tenants/tenants.router';
+import { createCallerFactory, router } from './trpc';
+
+export const appRouter = router({
+  auth: authRouter,
+  siwe: siweRouter,
+  apiTokens: apiTokensRouter,
+  tenant: tenantRouter,
+  hub: hubRouter,
+});
+
+export type AppRouter = typeof appRouter;
+export const createCaller = createCallerFactory(appRouter);

@@ -1,0 +1,158 @@
+import type { EntityManager } from '@ppv/db';
+import { withTenant } from '@ppv/db';
+import { initTRPC, TRPCError } from '@trpc/server';
+import { z } from 'zod';
+import type { AuthInfo, AuthProblem, Context } from './context';
+import type { TenantDeps } from './deps';
+import { AppError, type AppErrorCode } from './errors';
+import { csrfTokenFor, resolveAuth } from './features/auth/resolve-auth';
+
+const trpcCodeOf: Record<AppErrorCode, TRPCError['code']> = {
+  BAD_REQUEST: 'BAD_REQUEST',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  FORBIDDEN: 'FORBIDDEN',
+  TENANT_MISMATCH: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  CONFLICT: 'CONFLICT',
+  PAYMENT_REQUIRED: 'PAYMENT_REQUIRED',
+  PRECONDITION_FAILED: 'PRECONDITION_FAILED',
+  TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
+};
+
+function describeZodError(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
+    .join('; ');
+}
+
+const t = initTRPC.context<Context>().create({
+  isDev: false,
+  errorFormatter({ shape, error }) {
+    const cause = error.cause;
+    const appError = cause instanceof AppError ? cause : null;
+    const zodError = cause instanceof z.ZodError ? cause : null;
+    let message = shape.message;
+    if (zodError) message = describeZodError(zodError);
+    else if (error.code === 'INTERNAL_SERVER_ERROR')
+      message = 'Something went wrong on our side; please try again';
+    return {
+      message,
+      code: shape.code,
+      data: {
+        code: shape.data.code,
+        httpStatus: shape.data.httpStatus,
+        path: shape.data.path,
+        appCode: appError?.code ?? null,
+        retryAfterSeconds: appError?.details.retryAfterSeconds ?? null,
+        issues: zodError?.issues.map((i) => ({ path: i.path.map(String), message: i.message })) ?? null,
+      },
+    };
+  },
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+export const middleware = t.middleware;
+
+/**
+ * Turns an AppError (or an input validation error) from anywhere below into the matching TRPCError
+ * with a readable message. next() never throws: the result is inspected.
+ */
+const appErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (result.ok) return result;
+  const cause = result.error.cause;
+  if (cause instanceof AppError) {
+    return {
+      ...result,
+      error: new TRPCError({ code: trpcCodeOf[cause.code], message: cause.message, cause }),
+    };
+  }
+  if (cause instanceof z.ZodError) {
+    return {
+      ...result,
+      error: new TRPCError({ code: 'BAD_REQUEST', message: describeZodError(cause), cause }),
+    };
+  }
+  return result;
+});
+
+/** Thrown inside the transaction to roll it back when the procedure failed. */
+const rollback = new Error('rollback');
+
+/**
+ * Every procedure runs in one transaction scoped to the request's tenant (row-level security),
+ * with the caller resolved from the session cookie or an API token. A failed procedure rolls back.
+ */
+const tenantTransaction = t.middleware(async ({ ctx, next }) => {
+  const call = async (em: EntityManager) => {
+    const tx: TenantDeps = { ...ctx.deps, em, tenantId: ctx.tenant.id };
+    const { auth, problem } = await resolveAuth(tx, ctx.req, ctx.tenant);
+    return next({
+      ctx: { em, tx, auth: auth as AuthInfo | null, authProblem: problem as AuthProblem | null },
+    });
+  };
+  let result: Awaited<ReturnType<typeof call>> | undefined;
+  try {
+    await withTenant(ctx.deps.orm, ctx.tenant.id, async (em) => {
+      result = await call(em);
+      if (!result.ok) throw rollback;
+    });
+  } catch (error) {
+    if (error !== rollback) throw error;
+  }
+  return result!;
+});
+
+export const publicProcedure = t.procedure.use(appErrors).use(tenantTransaction);
+
+const problemMessages: Record<AuthProblem, string> = {
+  tampered: 'Your session cookie is invalid; please sign in again',
+  expired: 'Your session has expired; please sign in again',
+  revoked: 'This session was signed out; please sign in again',
+  unknown: 'Your session is not valid here; please sign in again',
+  disabled: 'This account is disabled',
+};
+
+/** Signed in (session cookie or API token). Cookie-authenticated mutations must carry the CSRF token. */
+export const authedProcedure = publicProcedure.use(async ({ ctx, type, next }) => {
+  if (!ctx.auth) {
+    throw new AppError(
+      'UNAUTHORIZED',
+      ctx.authProblem ? problemMessages[ctx.authProblem] : 'Please sign in first',
+    );
+  }
+  if (type === 'mutation' && ctx.auth.via === 'session') {
+    const expected = csrfTokenFor(ctx.deps.config.sessionSecret, ctx.req.cookies);
+    if (!expected || ctx.req.csrfToken !== expected) {
+      throw new AppError('FORBIDDEN', 'Missing or invalid CSRF token (send the x-csrf-token header)');
+    }
+  }
+  return next({ ctx: { auth: ctx.auth } });
+});
+
+/** Signed in with a session (not an API token): managing credentials needs the person, not a script. */
+export const sessionProcedure = authedProcedure.use(({ ctx, next }) => {
+  if (ctx.auth.via !== 'session')
+    throw new AppError('FORBIDDEN', 'This action needs a signed-in session, not an API token');
+  return next();
+});
+
+const roleRank = { viewer: 1, creator: 2, tenant_admin: 3 } as const;
+
+export const roleProcedure = (minimum: keyof typeof roleRank) =>
+  authedProcedure.use(({ ctx, next }) => {
+    const rank = ctx.auth.isHubAdmin ? 3 : ctx.auth.role ? roleRank[ctx.auth.role] : 0;
+    if (rank < roleRank[minimum]) {
+      throw new AppError(
+        'FORBIDDEN',
+        `This needs the ${minimum.replace('_', ' ')} role in ${ctx.tenant.name}`,
+      );
+    }
+    return next();
+  });
+
+export const hubAdminProcedure = authedProcedure.use(({ ctx, next }) => {
+  if (!ctx.auth.isHubAdmin) throw new AppError('FORBIDDEN', 'This needs a hub administrator');
+  return next();
+});

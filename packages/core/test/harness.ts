@@ -1,0 +1,126 @@
+import { createLogger } from '@ppv/config';
+import type { Tenant } from '@ppv/db';
+import { createTestDatabase, type TestDatabase } from '@ppv/db/testing';
+import type { CookieWriter, RequestMeta } from '../src/context';
+import type { AppDeps, ChainDeps, CoreConfig } from '../src/index';
+import { createCaller, createTenant, createUser } from '../src/index';
+
+export const testConfig: CoreConfig = {
+  nodeEnv: 'test',
+  sessionSecret: 'test-session-secret-0123456789abcdef0123456789',
+  sessionTtlHours: 24,
+  hubDomain: 'hub.test',
+  defaultTenant: 'demo',
+  chainId: 31337,
+  authRateLimitPerIp: 1000,
+  authRateLimitPerAccount: 1000,
+  authRateLimitWindowSeconds: 900,
+};
+
+export interface Harness {
+  db: TestDatabase;
+  deps: AppDeps;
+  /** Moves the clock the use-cases see. */
+  advance(ms: number): void;
+  tenant(slug?: string): Promise<Tenant>;
+  client(tenant: Tenant, opts?: ClientOptions): TestClient;
+  /** A user with a password, signed in on `tenant` through the real login procedure. */
+  signedIn(
+    tenant: Tenant,
+    opts?: { role?: 'viewer' | 'creator' | 'tenant_admin'; hubAdmin?: boolean },
+  ): Promise<TestClient & { userId: string; username: string; password: string }>;
+  close(): Promise<void>;
+}
+
+export interface ClientOptions {
+  ip?: string;
+  host?: string;
+  authorization?: string;
+  /** Send the CSRF header from the csrf cookie on mutations (as a browser client would). */
+  csrf?: boolean;
+}
+
+let counter = 0;
+export const unique = (prefix: string) => `${prefix}${Date.now().toString(36)}${(counter++).toString(36)}`;
+export const PASSWORD = 'Correct-Horse-42';
+
+export class TestClient {
+  cookies: Record<string, string> = {};
+  constructor(
+    private readonly harness: Harness,
+    readonly tenant: Tenant,
+    readonly opts: ClientOptions = {},
+  ) {}
+
+  get req(): RequestMeta {
+    return {
+      ip: this.opts.ip ?? '203.0.113.7',
+      host: this.opts.host ?? `${this.tenant.slug}.${testConfig.hubDomain}`,
+      secure: false,
+      userAgent: 'vitest',
+      cookies: { ...this.cookies },
+      authorization: this.opts.authorization,
+      csrfToken: this.opts.csrf === false ? undefined : this.cookies.ppv_csrf,
+    };
+  }
+
+  get api() {
+    const writer: CookieWriter = {
+      set: (name, value) => {
+        this.cookies[name] = value;
+      },
+      clear: (name) => {
+        delete this.cookies[name];
+      },
+    };
+    return createCaller({ deps: this.harness.deps, tenant: this.tenant, req: this.req, cookies: writer });
+  }
+
+  /** The same cookies presented to another tenant's host. */
+  on(tenant: Tenant): TestClient {
+    const other = new TestClient(this.harness, tenant, this.opts);
+    other.cookies = { ...this.cookies };
+    return other;
+  }
+}
+
+export async function createHarness(options: { chain?: ChainDeps } = {}): Promise<Harness> {
+  const db = await createTestDatabase();
+  let offset = 0;
+  const deps: AppDeps = {
+    orm: db.orm,
+    config: testConfig,
+    logger: createLogger({ LOG_LEVEL: 'silent' }),
+    chain: options.chain,
+    clock: () => new Date(Date.now() + offset),
+  };
+  const harness: Harness = {
+    db,
+    deps,
+    advance(ms) {
+      offset += ms;
+    },
+    tenant: (slug = unique('t')) => createTenant(deps, { slug, name: `Tenant ${slug}` }),
+    client: (tenant, opts) => new TestClient(harness, tenant, opts),
+    async signedIn(tenant, opts = {}) {
+      const username = unique('u');
+      const user = await createUser(db.orm.em.fork(), {
+        username,
+        email: `${username}@example.com`,
+        password: PASSWORD,
+        isHubAdmin: opts.hubAdmin ?? false,
+      });
+      const client = harness.client(tenant);
+      await client.api.auth.login({ login: username, password: PASSWORD });
+      if (opts.role && opts.role !== 'viewer') {
+        await db.orm.em.fork().transactional(async (em) => {
+          await em.execute("SELECT set_config('app.tenant_id', ?, true)", [tenant.id]);
+          await em.execute('UPDATE memberships SET role = ? WHERE user_id = ?', [opts.role, user.id]);
+        });
+      }
+      return Object.assign(client, { userId: user.id, username, password: PASSWORD });
+    },
+    close: () => db.drop(),
+  };
+  return harness;
+}
