@@ -1,6 +1,6 @@
 import { SessionEntity, withTenant } from '@ppv/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, type Harness, PASSWORD, unique } from '../../../test/harness';
+import { createHarness, type Harness, PASSWORD, unique } from '../../testing';
 
 let h: Harness;
 beforeAll(async () => {

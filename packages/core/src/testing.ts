@@ -1,9 +1,9 @@
 import { createLogger } from '@ppv/config';
 import type { Tenant } from '@ppv/db';
 import { createTestDatabase, type TestDatabase } from '@ppv/db/testing';
-import type { CookieWriter, RequestMeta } from '../src/context';
-import type { AppDeps, ChainDeps, CoreConfig } from '../src/index';
-import { createCaller, createTenant, createUser } from '../src/index';
+import type { CookieWriter, RequestMeta } from './context';
+import type { AppDeps, ChainDeps, CoreConfig } from './index';
+import { createCaller, createTenant, createUser } from './index';
 
 export const testConfig: CoreConfig = {
   nodeEnv: 'test',

@@ -1,0 +1,146 @@
+import { join } from 'node:path';
+import { type AnvilInstance, startAnvil } from '@ppv/chain';
+import { createLogger, type Env, redactUrl } from '@ppv/config';
+import { createSmtpMailer } from '@ppv/core';
+import { migrate } from '@ppv/db';
+import { startHub } from '@ppv/hub';
+import { type RunningWorker, startWorker } from '@ppv/worker';
+import { type EmbeddedPostgres, startEmbeddedPostgres } from '../embedded/postgres';
+import { createDeps, dataDir } from '../runtime';
+import { demoAccounts, seed } from '../seed';
+
+export interface StartedStack {
+  url: string;
+  databaseUrl: string;
+  rpcUrl: string | undefined;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the whole product: embedded PostgreSQL and an anvil dev chain unless DATABASE_URL / RPC_URL
+ * are configured, migrations, the demo seed (first start), the job worker and the hub. stop() takes
+ * everything down in reverse order; nothing is left running.
+ */
+export async function startStack(env: Env, opts: { printBanner?: boolean } = {}): Promise<StartedStack> {
+  const logger = createLogger(env);
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const fn of stops.reverse()) {
+      await fn().catch((error: unknown) => logger.error({ err: error }, 'error while stopping'));
+    }
+    stops.length = 0;
+  };
+  try {
+    let databaseUrl = env.DATABASE_URL;
+    let embeddedPg: EmbeddedPostgres | undefined;
+    if (!databaseUrl) {
+      embeddedPg = await startEmbeddedPostgres({
+        dataDir: dataDir(env),
+        logger: { info: (m) => logger.info(m), warn: (m) => logger.warn(m) },
+      });
+      stops.push(() => embeddedPg!.stop());
+      databaseUrl = embeddedPg.url;
+    }
+    let rpcUrl = env.RPC_URL;
+    let anvil: AnvilInstance | undefined;
+    if (!rpcUrl) {
+      anvil = await startAnvil({ chainId: env.CHAIN_ID, stateFile: join(dataDir(env), 'anvil-state.json') });
+      stops.push(() => anvil!.stop());
+      rpcUrl = anvil.rpcUrl;
+    }
+    const migrated = await migrate(databaseUrl);
+    logger.info({ applied: migrated.applied, database: redactUrl(databaseUrl) }, 'database migrated');
+
+    const deps = await createDeps(env, { databaseUrl, rpcUrl, logger });
+    stops.push(() => deps.orm.close(true));
+    const seeded = env.NODE_ENV !== 'production' && (await seed(deps, env.DEFAULT_TENANT));
+
+    let worker: RunningWorker | undefined;
+    if (env.RUN_WORKER) {
+      const mailer = env.SMTP_URL ? createSmtpMailer(env.SMTP_URL) : null;
+      worker = await startWorker({
+        deps,
+        connectionString: databaseUrl,
+        concurrency: env.WORKER_CONCURRENCY,
+        mailer,
+        mailFrom: env.MAIL_FROM,
+      });
+      stops.push(async () => {
+        await worker!.stop();
+        mailer?.close();
+      });
+    }
+    const hub = await startHub({ deps, host: env.HOST, port: env.PORT, trustProxy: env.TRUST_PROXY });
+    stops.push(() => hub.close());
+    logger.info({ url: hub.url, worker: !!worker }, 'hub listening');
+
+    if (opts.printBanner)
+      printBanner({
+        env,
+        url: hub.url,
+        port: hub.port,
+        databaseUrl,
+        rpcUrl,
+        embedded: !!embeddedPg,
+        anvil: !!anvil,
+        seeded,
+      });
+    return { url: hub.url, databaseUrl, rpcUrl, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function printBanner(info: {
+  env: Env;
+  url: string;
+  port: number;
+  databaseUrl: string;
+  rpcUrl: string;
+  embedded: boolean;
+  anvil: boolean;
+  seeded: boolean;
+}): void {
+  const lines = [
+    '',
+    'PPV Stream is running.',
+    '',
+    `  Hub (demo tenant)   ${info.url}`,
+    `  Same, by subdomain  http://${info.env.DEFAULT_TENANT}.localhost:${info.port}`,
+    `  Health              ${info.url}/healthz`,
+    `  Database            ${redactUrl(info.databaseUrl)}${info.embedded ? ` (embedded, data in ${dataDir(info.env)})` : ''}`,
+    `  Chain               ${info.rpcUrl}${info.anvil ? ` (anvil dev chain, id ${info.env.CHAIN_ID})` : ''}`,
+    '',
+  ];
+  if (info.env.NODE_ENV !== 'production') {
+    lines.push(
+      'Development accounts (development only, never use these anywhere real):',
+      `  hub admin     ${demoAccounts.hubAdmin.username} / ${demoAccounts.hubAdmin.password}`,
+      `  tenant admin  ${demoAccounts.tenantAdmin.username} / ${demoAccounts.tenantAdmin.password}`,
+      `  creator       ${demoAccounts.creator.username} / ${demoAccounts.creator.password}`,
+      `  viewers       user01 … user10 / Passw0rd01! … Passw0rd10! (emails user01@example.com …)`,
+      info.seeded ? '  (seeded just now)' : '',
+      '',
+    );
+  }
+  lines.push('Press Ctrl-C to stop.', '');
+  process.stdout.write(lines.join('\n'));
+}
+
+/** `ppv start`: runs until SIGINT/SIGTERM, then stops everything it started. */
+export async function startCommand(env: Env): Promise<void> {
+  const stack = await startStack(env, { printBanner: true });
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`\n${signal}: stopping…\n`);
+    stack.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}

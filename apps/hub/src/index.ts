@@ -1,0 +1,2 @@
+export { createHubApp, type HubOptions } from './app';
+export { type RunningHub, startHub } from './server';

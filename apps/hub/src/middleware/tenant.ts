@@ -1,0 +1,57 @@
+import { type AppDeps, resolveTenant } from '@ppv/core';
+import type { Tenant } from '@ppv/db';
+import type { NextFunction, Request, Response } from 'express';
+
+declare global {
+  namespace Express {
+    interface Request {
+      tenant: Tenant;
+    }
+  }
+}
+
+const CACHE_MS = 5_000;
+
+/**
+ * Resolves the tenant of every request from the Host header, or from an explicit slug
+ * (`x-ppv-tenant` header or `?tenant=`) for SDK clients on other origins. Positive answers are
+ * cached for a few seconds; an unknown host gets a 404.
+ */
+export function tenantResolver(deps: AppDeps) {
+  const cache = new Map<string, { tenant: Tenant; until: number }>();
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const explicit =
+      req.get('x-ppv-tenant') ?? (typeof req.query.tenant === 'string' ? req.query.tenant : undefined);
+    const host = (req.get('host') ?? '').toLowerCase();
+    if (explicit !== undefined && !/^[a-z0-9][a-z0-9-]{1,39}$/i.test(explicit)) {
+      res.status(400).json({ error: { message: 'Invalid tenant slug', code: 'BAD_REQUEST' } });
+      return;
+    }
+    const key = explicit ? `slug:${explicit.toLowerCase()}` : `host:${host}`;
+    const cached = cache.get(key);
+    if (cached && cached.until > Date.now()) {
+      req.tenant = cached.tenant;
+      next();
+      return;
+    }
+    try {
+      const tenant = await resolveTenant(deps.orm, deps.config, { host, explicitSlug: explicit });
+      if (!tenant) {
+        res.status(404).json({
+          error: {
+            message: explicit
+              ? `No tenant "${explicit}" on this hub`
+              : `No tenant is served at ${host || 'this host'}`,
+            code: 'NOT_FOUND',
+          },
+        });
+        return;
+      }
+      cache.set(key, { tenant, until: Date.now() + CACHE_MS });
+      req.tenant = tenant;
+      next();
+    } catch (error) {
+      next(error);
+    }
+  };
+}

@@ -1,0 +1,1 @@
+export { HEARTBEAT_SECONDS, type RunningWorker, startWorker, taskList, type WorkerOptions } from './worker';
