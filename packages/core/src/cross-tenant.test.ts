@@ -1,0 +1,255 @@
+/**
+ * The cross-tenant matrix: for every procedure of the app router, a member of tenant B cannot read
+ * or change tenant A's rows. Every procedure must have an entry (a test fails when one is added
+ * without), so each feature extends this file with its own.
+ */
+import { type Tenant, withTenant } from '@ppv/db';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appRouter } from './router';
+import { createHarness, type Harness, type TestClient } from './testing';
+
+interface Fixtures {
+  h: Harness;
+  /** Tenant A's admin, signed in on A. */
+  ownerA: TestClient & { userId: string; username: string };
+  /** A's admin's session id, an API token id and token secret of A. */
+  a: { sessionId: string; tokenId: string; token: string; viewerId: string };
+  /** B's tenant admin's cookies replayed against A's host. */
+  cookiesOfBOnA: TestClient;
+  tenantB: Tenant;
+  /** B's API token sent to A's host. */
+  tokenOfBOnA: TestClient;
+  /** B's tenant admin, who signed in on A too (and so is only a viewer there). */
+  intruderOnA: TestClient;
+}
+
+type Attack = (f: Fixtures) => Promise<void>;
+
+/** Authenticated procedure: foreign cookies and tokens are unknown on A, whatever the input. */
+const authed =
+  (call: (c: TestClient, f: Fixtures) => Promise<unknown>, intruder?: Attack): Attack =>
+  async (f) => {
+    await expect(call(f.cookiesOfBOnA, f)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    await expect(call(f.tokenOfBOnA, f)).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+      message: 'Unknown API token',
+    });
+    if (intruder) await intruder(f);
+  };
+
+const matrix: Record<string, Attack> = {
+  'auth.register': async (f) => {
+    // Creates a new account in the caller's tenant only; nothing of A is read.
+    const before = await f.ownerA.api.tenant.members({});
+    await expect(
+      f.tokenOfBOnA.api.auth.register({
+        username: 'x_reg',
+        email: 'x_reg@example.com',
+        password: 'Sturdy-Password-1',
+      }),
+    ).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    expect((await f.ownerA.api.tenant.members({})).total).toBe(before.total);
+  },
+  'auth.login': async (f) => {
+    await expect(
+      f.tokenOfBOnA.api.auth.login({ login: f.ownerA.username, password: 'x' }),
+    ).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+  },
+  'auth.logout': async (f) => {
+    // B's cookies on A revoke nothing: A's sessions stay live.
+    await f.cookiesOfBOnA.api.auth.logout();
+    expect(await f.ownerA.api.auth.me()).not.toBeNull();
+  },
+  'auth.me': async (f) => {
+    expect(await f.cookiesOfBOnA.api.auth.me()).toBeNull();
+    await expect(f.tokenOfBOnA.api.auth.me()).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+  },
+  'auth.forgotPassword': async (f) => {
+    await expect(
+      f.tokenOfBOnA.api.auth.forgotPassword({ email: 'someone@example.com' }),
+    ).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+  },
+  'auth.resetPassword': async (f) => {
+    // A reset token of B is unknown on A (covered with real tokens in password-reset.test.ts).
+    await expect(
+      f.intruderOnA.api.auth.resetPassword({ token: 'x'.repeat(43), newPassword: 'Sturdy-Password-1' }),
+    ).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: 'This reset link is invalid; request a new one',
+    });
+  },
+  'auth.changePassword': authed((c) =>
+    c.api.auth.changePassword({ currentPassword: 'x', newPassword: 'Sturdy-Password-1' }),
+  ),
+  'auth.sessions.list': authed(
+    (c) => c.api.auth.sessions.list(),
+    async (f) => {
+      const sessions = await f.intruderOnA.api.auth.sessions.list();
+      expect(sessions.map((s) => s.id)).not.toContain(f.a.sessionId);
+    },
+  ),
+  'auth.sessions.revoke': authed(
+    (c, f) => c.api.auth.sessions.revoke({ sessionId: f.a.sessionId }),
+    async (f) => {
+      await expect(
+        f.intruderOnA.api.auth.sessions.revoke({ sessionId: f.a.sessionId }),
+      ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      expect(await f.ownerA.api.auth.me()).not.toBeNull();
+    },
+  ),
+  'siwe.nonce': async (f) => {
+    await expect(f.tokenOfBOnA.api.siwe.nonce()).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+  },
+  'siwe.verify': async (f) => {
+    await expect(f.tokenOfBOnA.api.siwe.verify({ message: 'x', signature: '0x' })).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+    });
+    await expect(
+      f.cookiesOfBOnA.api.siwe.verify({ message: 'x', signature: '0x', link: true }),
+    ).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+  },
+  'apiTokens.create': authed((c) => c.api.apiTokens.create({ name: 'x' })),
+  'apiTokens.list': authed(
+    (c) => c.api.apiTokens.list(),
+    async (f) => {
+      expect((await f.intruderOnA.api.apiTokens.list()).map((t) => t.id)).not.toContain(f.a.tokenId);
+    },
+  ),
+  'apiTokens.revoke': authed(
+    (c, f) => c.api.apiTokens.revoke({ tokenId: f.a.tokenId }),
+    async (f) => {
+      await expect(f.intruderOnA.api.apiTokens.revoke({ tokenId: f.a.tokenId })).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+      });
+      const stillWorks = f.h.client(f.ownerA.tenant, { authorization: `Bearer ${f.a.token}` });
+      expect((await stillWorks.api.auth.me())?.username).toBe(f.ownerA.username);
+    },
+  ),
+  'tenant.current': async (f) => {
+    // Public branding of the host's tenant; B's credentials do not change which tenant answers.
+    expect((await f.cookiesOfBOnA.api.tenant.current()).id).toBe(f.ownerA.tenant.id);
+  },
+  'tenant.settings': authed(
+    (c) => c.api.tenant.settings(),
+    async (f) => {
+      await expect(f.intruderOnA.api.tenant.settings()).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    },
+  ),
+  'tenant.update': authed(
+    (c) => c.api.tenant.update({ name: 'Hijacked' }),
+    async (f) => {
+      await expect(f.intruderOnA.api.tenant.update({ name: 'Hijacked' })).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+      });
+      expect((await f.ownerA.api.tenant.current()).name).not.toBe('Hijacked');
+    },
+  ),
+  'tenant.members': authed(
+    (c) => c.api.tenant.members({}),
+    async (f) => {
+      await expect(f.intruderOnA.api.tenant.members({})).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    },
+  ),
+  'tenant.setRole': authed(
+    (c, f) => c.api.tenant.setRole({ userId: f.a.viewerId, role: 'tenant_admin' }),
+    async (f) => {
+      await expect(
+        f.intruderOnA.api.tenant.setRole({ userId: f.a.viewerId, role: 'tenant_admin' }),
+      ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    },
+  ),
+  'tenant.audit': authed(
+    (c) => c.api.tenant.audit({}),
+    async (f) => {
+      await expect(f.intruderOnA.api.tenant.audit({})).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    },
+  ),
+  'hub.tenants.list': authed(
+    (c) => c.api.hub.tenants.list(),
+    async (f) => {
+      await expect(f.intruderOnA.api.hub.tenants.list()).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    },
+  ),
+  'hub.tenants.create': authed(
+    (c) => c.api.hub.tenants.create({ slug: 'x-new', name: 'X' }),
+    async (f) => {
+      await expect(f.intruderOnA.api.hub.tenants.create({ slug: 'x-new', name: 'X' })).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+      });
+    },
+  ),
+  'hub.tenants.setHostnames': authed(
+    (c, f) => c.api.hub.tenants.setHostnames({ tenantId: f.ownerA.tenant.id, hostnames: ['evil.example'] }),
+    async (f) => {
+      await expect(
+        f.intruderOnA.api.hub.tenants.setHostnames({
+          tenantId: f.ownerA.tenant.id,
+          hostnames: ['evil.example'],
+        }),
+      ).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+      });
+    },
+  ),
+};
+
+let h: Harness;
+let f: Fixtures;
+
+beforeAll(async () => {
+  h = await createHarness();
+  const tenantA = await h.tenant();
+  const tenantB = await h.tenant();
+  const ownerA = await h.signedIn(tenantA, { role: 'tenant_admin' });
+  const viewerA = await h.signedIn(tenantA);
+  const created = await ownerA.api.apiTokens.create({ name: 'a-token' });
+  const [sessionA] = await ownerA.api.auth.sessions.list();
+
+  const adminB = await h.signedIn(tenantB, { role: 'tenant_admin' });
+  const tokenB = await adminB.api.apiTokens.create({ name: 'b-token' });
+  const cookiesOfBOnA = adminB.on(tenantA);
+  const tokenOfBOnA = h.client(tenantA, { authorization: `Bearer ${tokenB.token}` });
+  const intruderOnA = h.client(tenantA);
+  await intruderOnA.api.auth.login({ login: adminB.username, password: adminB.password });
+
+  f = {
+    h,
+    ownerA,
+    a: { sessionId: sessionA!.id, tokenId: created.id, token: created.token, viewerId: viewerA.userId },
+    tenantB,
+    cookiesOfBOnA,
+    tokenOfBOnA,
+    intruderOnA,
+  };
+});
+
+afterAll(() => h?.close());
+
+function procedurePaths(): string[] {
+  return Object.keys(appRouter._def.procedures).sort();
+}
+
+describe('cross-tenant matrix', () => {
+  it('covers every procedure of the app router', () => {
+    const missing = procedurePaths().filter((p) => !(p in matrix));
+    expect(missing, 'add these procedures to the cross-tenant matrix').toEqual([]);
+    expect(Object.keys(matrix).filter((p) => !procedurePaths().includes(p))).toEqual([]);
+  });
+
+  it.each(Object.keys(matrix).sort())('%s: a member of tenant B cannot reach tenant A', async (path) => {
+    await matrix[path]!(f);
+  });
+
+  it("B's tenant admin, signed in on A, is only a viewer there", async () => {
+    expect((await f.intruderOnA.api.auth.me())?.role).toBe('viewer');
+  });
+
+  it("A's rows stay invisible in B's scope at the database level", async () => {
+    const count = (tenantId: string) =>
+      withTenant(h.db.orm, tenantId, (em) =>
+        em.execute<{ n: number }[]>('SELECT count(*)::int AS n FROM api_tokens WHERE id = ?', [f.a.tokenId]),
+      );
+    expect((await count(f.tenantB.id))[0]?.n).toBe(0);
+    expect((await count(f.ownerA.tenant.id))[0]?.n).toBe(1);
+  });
+});
