@@ -64,10 +64,10 @@ export async function verifySiweSignIn(
     config.authRateLimitPerIp * 2,
     config.authRateLimitWindowSeconds,
   );
-  if (!deps.chain)
-    throw new AppError('PRECONDITION_FAILED', 'Sign-in with Ethereum is not configured on this hub');
   if (input.link && !input.auth)
     throw new AppError('UNAUTHORIZED', 'Sign in first to link a wallet to your account');
+  if (!deps.chain)
+    throw new AppError('PRECONDITION_FAILED', 'Sign-in with Ethereum is not configured on this hub');
 
   const now = deps.clock();
   const verdict = await verifySiwe({
