@@ -11,7 +11,7 @@ const escapeHtml = (s: string) =>
  * sign-in, registration, password reset, the signed-in account and its sessions.
  */
 export function homePage(tenant: Tenant, view: 'home' | 'reset'): string {
-  const name = escape(tenant.name);
+  const name = escapeHtml(tenant.name);
   return `<!doctype html>
 <html lang="en">
 <head>
