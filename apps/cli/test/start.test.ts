@@ -1,0 +1,105 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const bin = fileURLToPath(new URL('../bin/ppv.mjs', import.meta.url));
+let dataDir: string;
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/** Processes whose command line mentions `needle` (our postgres and anvil name the data folder). */
+async function processesMentioning(needle: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of (await readdir('/proc')).filter((p) => /^\d+$/.test(p))) {
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    const state = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    if (cmdline.includes(needle) && !/\) Z /.test(state))
+      found.push(`${pid}: ${cmdline.replaceAll('\0', ' ')}`);
+  }
+  return found;
+}
+
+async function healthy(url: string, deadline: number): Promise<unknown> {
+  for (;;) {
+    try {
+      const res = await fetch(`${url}/healthz`);
+      if (res.status === 200) return res.json();
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error('the hub did not become healthy in time');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function startAndStop(): Promise<{ health: unknown; output: string; code: number | null }> {
+  const port = await freePort();
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+  };
+  const child = spawn(process.execPath, [bin, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (c) => {
+    output += c;
+  });
+  child.stderr.on('data', (c) => {
+    output += c;
+  });
+  try {
+    const health = await healthy(`http://127.0.0.1:${port}`, Date.now() + 90_000);
+    const exited = once(child, 'exit');
+    child.kill('SIGINT');
+    const [code] = await exited;
+    return { health, output, code };
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw new Error(`${(error as Error).message}\n${output}`);
+  }
+}
+
+describe('ppv start with nothing configured', () => {
+  afterAll(async () => {
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('starts embedded PostgreSQL and anvil on an empty data folder, is healthy, and stops with no orphans', async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'ppv-start-'));
+    await chmod(dataDir, 0o755);
+    const first = await startAndStop();
+    expect(first.health).toMatchObject({
+      ok: true,
+      database: { ok: true },
+      worker: { ok: true },
+      chain: { ok: true, chainId: 31337 },
+    });
+    expect(first.output).toContain('PPV Stream is running.');
+    expect(first.output).toContain('user01 … user10');
+    expect(first.output).toContain('(seeded just now)');
+    expect(first.output).not.toMatch(/postgres:\/\/postgres:(?!\*\*\*)/);
+    expect(first.code).toBe(0);
+    expect(await processesMentioning(dataDir)).toEqual([]);
+  });
+
+  it('restarts on the same folder with its data (no second seed) and stops cleanly again', async () => {
+    const second = await startAndStop();
+    expect(second.health).toMatchObject({ ok: true });
+    expect(second.output).not.toContain('(seeded just now)');
+    expect(second.code).toBe(0);
+    expect(await processesMentioning(dataDir)).toEqual([]);
+  });
+});
