@@ -1,6 +1,6 @@
 import type { EntityManager } from '@ppv/db';
 import { withTenant } from '@ppv/db';
-import { initTRPC, TRPCError } from '@trpc/server';
+import { initTRPC, type ProcedureType, TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import type { AuthInfo, AuthProblem, Context } from './context';
 import type { TenantDeps } from './deps';
@@ -114,8 +114,13 @@ const problemMessages: Record<AuthProblem, string> = {
   disabled: 'This account is disabled',
 };
 
-/** Signed in (session cookie or API token). Cookie-authenticated mutations must carry the CSRF token. */
-export const authedProcedure = publicProcedure.use(async ({ ctx, type, next }) => {
+interface CallerContext extends Context {
+  auth: AuthInfo | null;
+  authProblem: AuthProblem | null;
+}
+
+/** The caller, who must be signed in; a cookie-authenticated mutation must carry the CSRF token. */
+function requireAuth(ctx: CallerContext, type: ProcedureType): AuthInfo {
   if (!ctx.auth) {
     throw new AppError(
       'UNAUTHORIZED',
@@ -128,15 +133,29 @@ export const authedProcedure = publicProcedure.use(async ({ ctx, type, next }) =
       throw new AppError('FORBIDDEN', 'Missing or invalid CSRF token (send the x-csrf-token header)');
     }
   }
-  return next({ ctx: { auth: ctx.auth } });
-});
+  return ctx.auth;
+}
+
+/**
+ * The caller, signed in with a session (not an API token): managing credentials needs the person,
+ * not a script. For procedures that need it only for some inputs; otherwise use sessionProcedure.
+ */
+export function requireSession(ctx: CallerContext, type: ProcedureType): AuthInfo {
+  const auth = requireAuth(ctx, type);
+  if (auth.via !== 'session')
+    throw new AppError('FORBIDDEN', 'This action needs a signed-in session, not an API token');
+  return auth;
+}
+
+/** Signed in (session cookie or API token). Cookie-authenticated mutations must carry the CSRF token. */
+export const authedProcedure = publicProcedure.use(({ ctx, type, next }) =>
+  next({ ctx: { auth: requireAuth(ctx, type) } }),
+);
 
 /** Signed in with a session (not an API token): managing credentials needs the person, not a script. */
-export const sessionProcedure = authedProcedure.use(({ ctx, next }) => {
-  if (ctx.auth.via !== 'session')
-    throw new AppError('FORBIDDEN', 'This action needs a signed-in session, not an API token');
-  return next();
-});
+export const sessionProcedure = publicProcedure.use(({ ctx, type, next }) =>
+  next({ ctx: { auth: requireSession(ctx, type) } }),
+);
 
 const roleRank = { viewer: 1, creator: 2, tenant_admin: 3 } as const;
 

@@ -114,9 +114,10 @@ export async function verifySiweSignIn(
   const created = !userId;
   if (!userId) {
     const user = deps.em.create(UserEntity, { username: await uniqueUsername(deps, address) });
+    // The id is generated on flush: the wallet can only refer to the user after it.
+    await deps.em.flush();
     deps.em.create(WalletEntity, { userId: user.id, address, chainId: deps.chain.chainId });
     userId = user.id;
-    await deps.em.flush();
   } else {
     const user = await deps.em.findOneOrFail(UserEntity, { id: userId });
     if (user.status !== 'active') throw new AppError('FORBIDDEN', 'This account is disabled');
