@@ -4,6 +4,7 @@ export interface HttpResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies loosely
   json: any;
   cookies: Record<string, string>;
   setCookie: string[];
