@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import './node-check.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
-const workspaces = ['apps', 'packages']
+const workspaces = ['apps', 'packages', 'examples']
   .flatMap((dir) => readdirSync(join(root, dir)).map((name) => join(root, dir, name)))
-  .concat(join(root, 'contracts'));
+  .concat(join(root, 'contracts'))
+  .filter((dir) => existsSync(join(dir, 'package.json')));
 const resultFile = (dir) => join(dir, '.vitest-results.json');
 for (const dir of workspaces) rmSync(resultFile(dir), { force: true });
 
