@@ -46,6 +46,8 @@ export async function createTenant(
       ...(input.displayCurrency !== undefined && { displayCurrency: input.displayCurrency }),
       ...(input.displayRate !== undefined && { displayRate: input.displayRate }),
     });
+    // The id is generated on flush: the host names can only refer to the tenant after it.
+    await em.flush();
     for (const hostname of new Set(input.hostnames))
       em.create(TenantHostnameEntity, { hostname, tenantId: tenant.id });
     await em.flush();

@@ -61,10 +61,11 @@ export const brandingFields = {
   displayRate: z
     .string()
     .trim()
-    .regex(
-      /^\d{1,16}(\.\d{1,8})?$/,
-      'Rate is a positive decimal: units of the display currency per US dollar',
-    )
+    .regex(/^\d{1,16}(\.\d{1,8})?$/, {
+      message: 'Rate is a positive decimal: units of the display currency per US dollar',
+      // A rate that is not a number has no other problem worth reporting.
+      abort: true,
+    })
     .refine((v) => Number(v) > 0, 'Rate must be greater than zero'),
   corsOrigins: z.array(originSchema).max(50, 'At most 50 origins'),
 };
