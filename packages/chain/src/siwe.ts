@@ -4,6 +4,9 @@ import type { ChainClient } from './client';
 
 export { createSiweMessage, generateSiweNonce, parseSiweMessage, type SiweMessage } from 'viem/siwe';
 
+/** How far ahead of our clock a wallet's Issued At may be. */
+const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
 export type SiweFailureReason =
   | 'malformed_message'
   | 'wrong_domain'
@@ -67,6 +70,9 @@ export async function verifySiwe(options: VerifySiweOptions): Promise<SiweVerifi
   }
   if (notBefore && now < notBefore) {
     return fail('not_yet_valid', `the message is not valid before ${notBefore.toISOString()}`);
+  }
+  if (issuedAt.getTime() > now.getTime() + MAX_CLOCK_SKEW_MS) {
+    return fail('not_yet_valid', `the message claims to be issued in the future (${issuedAt.toISOString()})`);
   }
 
   if (!isHex(signature, { strict: true }) || signature.length % 2 !== 0) {

@@ -177,6 +177,27 @@ describe('reset password', () => {
     await h.client(tenant).api.auth.login({ login: user.username, password: NEW_PASSWORD });
   });
 
+  it('error: older links die when the password changes (by another link or by the user)', async () => {
+    const tenant = await h.tenant();
+    const other = await h.tenant();
+    const user = await h.signedIn(tenant);
+    const email = `${user.username}@example.com`;
+    const first = await requestReset(tenant, email);
+    const elsewhere = await requestReset(other, email);
+    await user.api.auth.changePassword({ currentPassword: user.password, newPassword: NEW_PASSWORD });
+    for (const [where, token] of [
+      [tenant, first],
+      [other, elsewhere],
+    ] as const) {
+      await expect(
+        h.client(where).api.auth.resetPassword({ token, newPassword: 'Another-Fresh-77' }),
+      ).rejects.toMatchObject({
+        code: 'BAD_REQUEST',
+        message: 'This reset link was already used; request a new one',
+      });
+    }
+  });
+
   it('error: a link expires after 60 minutes', async () => {
     const tenant = await h.tenant();
     const user = await h.signedIn(tenant);

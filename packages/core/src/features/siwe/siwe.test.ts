@@ -159,7 +159,7 @@ describe('sign in with a wallet', () => {
     ]);
     await expect(signIn(h.client(tenant), newWallet(), { address: contract })).rejects.toMatchObject({
       code: 'UNAUTHORIZED',
-      message: `the signature is not valid for ${getAddress(contract)}`,
+      message: `Sign-in message rejected: the signature is not valid for ${getAddress(contract)}`,
     });
   });
 });
@@ -294,7 +294,7 @@ describe('errors', () => {
     });
     await expect(client.api.siwe.verify(input)).rejects.toMatchObject({
       code: 'BAD_REQUEST',
-      message: `the message expired at ${new Date(now.getTime() - MINUTE).toISOString()}`,
+      message: `Sign-in message rejected: the message expired at ${new Date(now.getTime() - MINUTE).toISOString()}`,
     });
   });
 
@@ -303,7 +303,7 @@ describe('errors', () => {
     const input = await signed(client, newWallet(), { domain: 'evil.example.com' });
     await expect(client.api.siwe.verify(input)).rejects.toMatchObject({
       code: 'BAD_REQUEST',
-      message: `the message is for evil.example.com, not ${tenant.slug}.hub.test`,
+      message: `Sign-in message rejected: the message is for evil.example.com, not ${tenant.slug}.hub.test`,
     });
   });
 
@@ -312,7 +312,7 @@ describe('errors', () => {
     const input = await signed(client, newWallet(), { chainId: 1 });
     await expect(client.api.siwe.verify(input)).rejects.toMatchObject({
       code: 'BAD_REQUEST',
-      message: 'the message is for chain 1, not 31337',
+      message: 'Sign-in message rejected: the message is for chain 1, not 31337',
     });
   });
 
@@ -321,11 +321,11 @@ describe('errors', () => {
     const { message } = await signed(client, newWallet());
     await expect(client.api.siwe.verify({ message, signature: '0x1234' })).rejects.toMatchObject({
       code: 'BAD_REQUEST',
-      message: 'a 2-byte signature cannot come from a plain account',
+      message: 'Sign-in message rejected: a 2-byte signature cannot come from a plain account',
     });
     await expect(client.api.siwe.verify({ message, signature: 'not hex' })).rejects.toMatchObject({
       code: 'BAD_REQUEST',
-      message: 'the signature is not a hex string of whole bytes',
+      message: 'Sign-in message rejected: the signature is not a hex string of whole bytes',
     });
   });
 
@@ -337,9 +337,31 @@ describe('errors', () => {
       client.api.siwe.verify({ message, signature: await newWallet().signMessage({ message }) }),
     ).rejects.toMatchObject({
       code: 'UNAUTHORIZED',
-      message: `the signature is not valid for ${wallet.address}`,
+      message: `Sign-in message rejected: the signature is not valid for ${wallet.address}`,
     });
     expect(await client.api.siwe.verify({ message, signature })).toMatchObject({ created: true });
+  });
+
+  it('error: a message issued in the future', async () => {
+    const client = h.client(tenant);
+    const { nonce } = await client.api.siwe.nonce();
+    const wallet = privateKeyToAccount(DEV_ACCOUNTS[7].privateKey);
+    const issuedAt = new Date(Date.now() + 60 * MINUTE);
+    const made = createSiweMessage({
+      domain: `${tenant.slug}.hub.test`,
+      address: wallet.address,
+      uri: `http://${tenant.slug}.hub.test`,
+      version: '1',
+      chainId: 31337,
+      nonce,
+      issuedAt,
+    });
+    await expect(
+      client.api.siwe.verify({ message: made, signature: await wallet.signMessage({ message: made }) }),
+    ).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: `Sign-in message rejected: the message claims to be issued in the future (${issuedAt.toISOString()})`,
+    });
   });
 
   it('error: a malformed message', async () => {
@@ -347,7 +369,7 @@ describe('errors', () => {
     await expect(client.api.siwe.verify({ message: 'hello', signature: '0x' })).rejects.toMatchObject({
       code: 'BAD_REQUEST',
       message:
-        "not a valid EIP-4361 message: it must start with '<domain> wants you to sign in with your Ethereum account:' and an address",
+        "Sign-in message rejected: not a valid EIP-4361 message: it must start with '<domain> wants you to sign in with your Ethereum account:' and an address",
     });
   });
 });

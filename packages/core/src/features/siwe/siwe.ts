@@ -1,5 +1,5 @@
 import { verifySiwe } from '@ppv/chain';
-import { SiweNonceEntity, UserEntity, WalletEntity } from '@ppv/db';
+import { SiweNonceEntity, UniqueConstraintViolationException, UserEntity, WalletEntity } from '@ppv/db';
 import type { AuthInfo, CookieWriter, RequestMeta } from '../../context';
 import type { TenantDeps } from '../../deps';
 import { AppError } from '../../errors';
@@ -79,7 +79,10 @@ export async function verifySiweSignIn(
     now,
   });
   if (!verdict.ok)
-    throw new AppError(verdict.reason === 'bad_signature' ? 'UNAUTHORIZED' : 'BAD_REQUEST', verdict.message);
+    throw new AppError(
+      verdict.reason === 'bad_signature' ? 'UNAUTHORIZED' : 'BAD_REQUEST',
+      `Sign-in message rejected: ${verdict.message}`,
+    );
 
   const claimed = await deps.em.execute<{ nonce: string }[]>(
     'UPDATE siwe_nonces SET used_at = ? WHERE nonce = ? AND used_at IS NULL AND expires_at > ? RETURNING nonce',
@@ -117,6 +120,16 @@ export async function verifySiweSignIn(
     // The id is generated on flush: the wallet can only refer to the user after it.
     await deps.em.flush();
     deps.em.create(WalletEntity, { userId: user.id, address, chainId: deps.chain.chainId });
+    await deps.em.flush().catch((error: unknown) => {
+      // The same wallet's first sign-in racing in another request: the unique index decides.
+      if (error instanceof UniqueConstraintViolationException) {
+        throw new AppError(
+          'CONFLICT',
+          'This wallet was just signed in from another request; please try again',
+        );
+      }
+      throw error;
+    });
     userId = user.id;
   } else {
     const user = await deps.em.findOneOrFail(UserEntity, { id: userId });

@@ -4,6 +4,7 @@ import {
   type Tenant,
   TenantEntity,
   TenantHostnameEntity,
+  UniqueConstraintViolationException,
   UserEntity,
 } from '@ppv/db';
 import { AppError } from '../../errors';
@@ -17,7 +18,7 @@ export async function createTenant(
   actorUserId: string | null = null,
 ): Promise<Tenant> {
   const input = createTenantInput.parse(raw);
-  return deps.orm.em.fork().transactional(async (em) => {
+  const created = deps.orm.em.fork().transactional(async (em) => {
     if (await em.count(TenantEntity, { slug: input.slug })) {
       throw new AppError('CONFLICT', `A tenant with slug "${input.slug}" already exists`, { field: 'slug' });
     }
@@ -56,5 +57,12 @@ export async function createTenant(
     if (admin) em.create(MembershipEntity, { tenantId: tenant.id, userId: admin.id, role: 'tenant_admin' });
     recordAudit(em, { tenantId: tenant.id, actorUserId, action: 'tenant.created', subject: tenant.slug });
     return tenant;
+  });
+  return created.catch((error: unknown) => {
+    // A concurrent creation with the same slug or host name: the unique indexes decide.
+    if (error instanceof UniqueConstraintViolationException) {
+      throw new AppError('CONFLICT', 'A tenant with this slug or host name was just created; choose another');
+    }
+    throw error;
   });
 }
