@@ -1,0 +1,6 @@
+export * from './errors';
+export * from './ffmpeg';
+export * from './ladder';
+export * from './probe';
+export * from './sniff';
+export * from './transcode';

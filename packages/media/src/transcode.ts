@@ -1,0 +1,566 @@
+/**
+ * One ffmpeg process turns a source into everything a video needs: the AES-128 encrypted HLS ladder
+ * (every rung from one decode, `split` + `scale` in one `-filter_complex`, key frames forced on the
+ * same segment boundaries so that segment N of every rung covers the same time), an unencrypted free
+ * preview, a poster and storyboard thumbnails. A second, tiny run tiles the thumbnails into a sprite.
+ *
+ * Output layout inside `outDir` (nothing is written anywhere else):
+ *
+ *     master.m3u8                  the variant playlist, one entry per rung
+ *     720p/index.m3u8              a rung's media playlist (EXT-X-KEY with the key URI and IV)
+ *     720p/seg_00000.ts …          its encrypted MPEG-TS segments
+ *     preview/index.m3u8, seg_*.ts the free preview, not encrypted (optional)
+ *     poster.jpg                   a frame at 10% of the duration, at the top rung's size
+ *     storyboard.jpg, .vtt         thumbnail sprite and its WebVTT index (`#xywh=` fragments)
+ *
+ * Requires ffmpeg 5.1 or later (`-fps_mode`).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MediaError } from './errors';
+import { defaultTools, type FfmpegProgress, runFfmpeg } from './ffmpeg';
+import { computeLadder, type Rung } from './ladder';
+import { type ProbeResult, safeInputArgs } from './probe';
+
+export type VideoEncoder = 'libx264' | 'h264_nvenc' | 'h264_vaapi' | 'h264_qsv';
+
+export const VIDEO_ENCODERS: readonly VideoEncoder[] = ['libx264', 'h264_nvenc', 'h264_vaapi', 'h264_qsv'];
+
+export interface HlsKey {
+  /** The 16-byte AES-128 content key. */
+  keyBytes: Uint8Array;
+  /** The 16-byte IV, written into every media playlist. */
+  iv: Uint8Array;
+  /** What the playlists carry as the key URI, e.g. `key://<keyId>`; delivery rewrites it per session. */
+  keyUri: string;
+}
+
+export interface StoryboardOptions {
+  /** One thumbnail every this many seconds; default: one second per 1% of the duration, at least 1. */
+  intervalSeconds?: number;
+  /** Thumbnail width in pixels (default 160); the height follows the aspect ratio. */
+  tileWidth?: number;
+  /** Thumbnails per sprite row (default 10). */
+  columns?: number;
+}
+
+export interface TranscodeOptions {
+  input: string;
+  /** An empty (or not yet existing) folder, private to this run; the caller publishes it. */
+  outDir: string;
+  probe: ProbeResult;
+  key: HlsKey;
+  /** Target segment length in seconds (default 4); every rung's key frames fall on its multiples. */
+  segmentSeconds?: number;
+  encoder?: VideoEncoder;
+  /** Render node for `h264_vaapi` (default `/dev/dri/renderD128`). */
+  vaapiDevice?: string;
+  /** The rungs to make (default `computeLadder(probe)`). */
+  ladder?: Rung[];
+  /** The first `seconds` as a small unencrypted rendition (short side `height`, default 360). */
+  preview?: { seconds: number; height?: number } | null;
+  /** A poster image (default true). */
+  poster?: boolean;
+  /** Storyboard thumbnails (default on, with the defaults of StoryboardOptions); false for none. */
+  storyboard?: StoryboardOptions | false;
+  /** The ffmpeg command (default `ffmpeg` on PATH). */
+  ffmpeg?: string;
+  signal?: AbortSignal;
+  onProgress?: (progress: FfmpegProgress) => void;
+}
+
+export interface HlsRendition {
+  name: string;
+  width: number;
+  height: number;
+  /** Peak bits per second of a segment, as the master playlist's BANDWIDTH says. */
+  bandwidth: number;
+  /** Mean bits per second over the whole rendition (AVERAGE-BANDWIDTH). */
+  averageBandwidth: number;
+  /** The media playlist, relative to outDir. */
+  playlist: string;
+}
+
+export interface HlsManifest {
+  /** The variant playlist, relative to outDir. */
+  master: string;
+  renditions: HlsRendition[];
+  segmentSeconds: number;
+  /** Segments per rendition (the same for every rung). */
+  segmentCount: number;
+  durationSeconds: number;
+  hasPreview: boolean;
+  preview: { playlist: string; width: number; height: number; durationSeconds: number } | null;
+  poster: { file: string; width: number; height: number } | null;
+  storyboard: {
+    image: string;
+    /** WebVTT: one cue per thumbnail, `storyboard.jpg#xywh=x,y,w,h`. */
+    index: string;
+    tileWidth: number;
+    tileHeight: number;
+    columns: number;
+    rows: number;
+    count: number;
+    intervalSeconds: number;
+  } | null;
+}
+
+export const MASTER_PLAYLIST = 'master.m3u8';
+const PREVIEW_DIR = 'preview';
+const POSTER_FILE = 'poster.jpg';
+const STORYBOARD_IMAGE = 'storyboard.jpg';
+const STORYBOARD_INDEX = 'storyboard.vtt';
+const THUMBS_DIR = '.thumbs';
+/** Sources faster than this are resampled to it: nothing we serve needs more. */
+const MAX_FRAME_RATE = 60;
+const AUDIO_RATE = 48_000;
+
+/** The frame rate the renditions get: the source's, at most 60, 30 when unknown. */
+export function outputFrameRate(probe: ProbeResult): number {
+  return Math.min(probe.frameRate ?? 30, MAX_FRAME_RATE);
+}
+
+/** The `-force_key_frames` expression putting a key frame on every multiple of `segmentSeconds`. */
+export const keyFrameExpr = (segmentSeconds: number) => `expr:gte(t,n_forced*${segmentSeconds})`;
+
+/**
+ * The encoder flags for one output video stream (`spec` is its stream specifier, e.g. `v:2`): the
+ * rung's capped VBR rates and a fixed GOP of one segment with no scene-cut key frames, so key frames
+ * only fall where `-force_key_frames` puts them (see keyFrameExpr, added once per output file).
+ */
+export function encoderArgs(encoder: VideoEncoder, rung: Rung, spec: string, gop: number): string[] {
+  const common = [
+    `-c:${spec}`,
+    encoder,
+    `-b:${spec}`,
+    String(rung.videoBitrate),
+    `-maxrate:${spec}`,
+    String(rung.maxRate),
+    `-bufsize:${spec}`,
+    String(rung.bufSize),
+    `-g:${spec}`,
+    String(gop),
+  ];
+  switch (encoder) {
+    case 'libx264':
+      return [
+        ...common,
+        `-preset:${spec}`,
+        'veryfast',
+        `-profile:${spec}`,
+        'high',
+        `-keyint_min:${spec}`,
+        String(gop),
+        `-sc_threshold:${spec}`,
+        '0',
+      ];
+    case 'h264_nvenc':
+      return [
+        ...common,
+        `-preset:${spec}`,
+        'p4',
+        `-profile:${spec}`,
+        'high',
+        `-rc:${spec}`,
+        'vbr',
+        `-no-scenecut:${spec}`,
+        '1',
+        `-forced-idr:${spec}`,
+        '1',
+      ];
+    case 'h264_qsv':
+      return [
+        ...common,
+        `-preset:${spec}`,
+        'veryfast',
+        `-profile:${spec}`,
+        'high',
+        `-look_ahead:${spec}`,
+        '0',
+        `-forced_idr:${spec}`,
+        '1',
+      ];
+    case 'h264_vaapi':
+      return [...common, `-profile:${spec}`, 'high', `-rc_mode:${spec}`, 'VBR'];
+  }
+}
+
+/** The filters ending a rung's chain: scale, square pixels, and the encoder's input format. */
+export function scaleFilters(encoder: VideoEncoder, width: number, height: number): string {
+  const tail = { libx264: 'format=yuv420p', h264_nvenc: 'format=yuv420p', h264_qsv: 'format=nv12' }[
+    encoder as 'libx264'
+  ];
+  return `scale=${width}:${height},setsar=1,${encoder === 'h264_vaapi' ? 'format=nv12,hwupload' : tail}`;
+}
+
+const AUDIO_FILTERS = `aresample=${AUDIO_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo`;
+
+/** What one run makes; computed from the options, before anything is written. */
+interface Plan {
+  ladder: Rung[];
+  segmentSeconds: number;
+  durationSeconds: number;
+  gop: number;
+  encoder: VideoEncoder;
+  preview: { rung: Rung; seconds: number } | null;
+  poster: { width: number; height: number; atSeconds: number } | null;
+  storyboard: { tileWidth: number; tileHeight: number; columns: number; intervalSeconds: number } | null;
+}
+
+function plan(options: TranscodeOptions): Plan {
+  const { probe, key } = options;
+  const segmentSeconds = options.segmentSeconds ?? 4;
+  if (!(segmentSeconds >= 1 && segmentSeconds <= 30))
+    throw new MediaError('BAD_OPTIONS', 'segmentSeconds must be between 1 and 30');
+  if (key.keyBytes.length !== 16) throw new MediaError('BAD_OPTIONS', 'the key must be 16 bytes');
+  if (key.iv.length !== 16) throw new MediaError('BAD_OPTIONS', 'the IV must be 16 bytes');
+  // The URI is written into a line of the key info file and between quotes in every playlist.
+  if (!/^[\x21-\x7e]+$/.test(key.keyUri) || key.keyUri.includes('"'))
+    throw new MediaError('BAD_OPTIONS', 'the key URI must be printable ASCII without spaces or quotes');
+  const ladder = options.ladder ?? computeLadder(probe);
+  if (ladder.length === 0) throw new MediaError('BAD_OPTIONS', 'the ladder has no rungs');
+  const top = ladder[0]!;
+  const durationSeconds = probe.durationSeconds;
+
+  let preview: Plan['preview'] = null;
+  if (options.preview) {
+    if (!(options.preview.seconds > 0))
+      throw new MediaError('BAD_OPTIONS', 'preview seconds must be positive');
+    const [rung] = computeLadder(probe, [options.preview.height ?? 360]);
+    preview = { rung: rung!, seconds: Math.min(options.preview.seconds, durationSeconds) };
+  }
+
+  let storyboard: Plan['storyboard'] = null;
+  if (options.storyboard !== false) {
+    const sb = options.storyboard ?? {};
+    const tileWidth = sb.tileWidth ?? 160;
+    const intervalSeconds = sb.intervalSeconds ?? Math.max(1, Math.ceil(durationSeconds / 100));
+    if (!(intervalSeconds > 0)) throw new MediaError('BAD_OPTIONS', 'storyboard interval must be positive');
+    storyboard = {
+      tileWidth,
+      tileHeight: evenOf((tileWidth * top.height) / top.width),
+      columns: Math.max(1, Math.floor(sb.columns ?? 10)),
+      intervalSeconds,
+    };
+  }
+
+  return {
+    ladder,
+    segmentSeconds,
+    durationSeconds,
+    gop: Math.ceil(outputFrameRate(probe) * segmentSeconds),
+    encoder: options.encoder ?? 'libx264',
+    preview,
+    poster:
+      options.poster === false
+        ? null
+        : { width: top.width, height: top.height, atSeconds: Math.round(durationSeconds * 100) / 1000 },
+    storyboard,
+  };
+}
+
+const evenOf = (n: number) => Math.max(2, 2 * Math.round(n / 2));
+
+/**
+ * The complete ffmpeg argument list for a plan, with `keyInfoFile` the path of the hls key info
+ * file. Every output path is relative: ffmpeg runs with `outDir` as its working directory.
+ */
+function buildArgs(options: TranscodeOptions, p: Plan, keyInfoFile: string): string[] {
+  const { probe } = options;
+  const branches = p.ladder.length + (p.preview ? 1 : 0) + (p.poster ? 1 : 0) + (p.storyboard ? 1 : 0);
+  const graph: string[] = [];
+  const fps = probe.frameRate && probe.frameRate > MAX_FRAME_RATE ? `fps=${MAX_FRAME_RATE},` : '';
+  const labels = Array.from({ length: branches }, (_, i) => `[s${i}]`);
+  graph.push(`[0:v:0]${fps}split=${branches}${labels.join('')}`);
+  let branch = 0;
+  p.ladder.forEach((rung, i) => {
+    graph.push(`[s${branch++}]${scaleFilters(p.encoder, rung.width, rung.height)}[v${i}]`);
+  });
+  if (p.preview) {
+    const { rung, seconds } = p.preview;
+    graph.push(
+      `[s${branch++}]trim=end=${seconds},setpts=PTS-STARTPTS,${scaleFilters(p.encoder, rung.width, rung.height)}[vp]`,
+    );
+  }
+  if (p.poster) {
+    const { width, height, atSeconds } = p.poster;
+    graph.push(
+      `[s${branch++}]trim=start=${atSeconds},setpts=PTS-STARTPTS,scale=${width}:${height},setsar=1[poster]`,
+    );
+  }
+  if (p.storyboard) {
+    const { intervalSeconds: k, tileWidth, tileHeight } = p.storyboard;
+    // The first frame at or after each multiple of the interval.
+    graph.push(
+      `[s${branch++}]select='isnan(prev_selected_t)+gte(floor(t/${k})-floor(prev_selected_t/${k}),1)',` +
+        `scale=${tileWidth}:${tileHeight},setsar=1[thumbs]`,
+    );
+  }
+  // Audio: the source's first track, or silence when it has none; padded with silence or cut to the
+  // video's duration, so that every segment carries audio.
+  const audioOuts = p.ladder.length + (p.preview ? 1 : 0);
+  const audioSource = probe.hasAudio ? `[0:a:0]${AUDIO_FILTERS}` : `anullsrc=r=${AUDIO_RATE}:cl=stereo`;
+  const audioLabels = p.ladder.map((_, i) => `[a${i}]`).concat(p.preview ? ['[aps]'] : []);
+  graph.push(`${audioSource},apad,atrim=end=${p.durationSeconds},asplit=${audioOuts}${audioLabels.join('')}`);
+  if (p.preview) graph.push(`[aps]atrim=end=${p.preview.seconds},asetpts=PTS-STARTPTS[ap]`);
+
+  const hls = (segmentPattern: string) => [
+    '-f',
+    'hls',
+    '-hls_time',
+    String(p.segmentSeconds),
+    '-hls_playlist_type',
+    'vod',
+    '-hls_segment_type',
+    'mpegts',
+    '-hls_flags',
+    'independent_segments',
+    '-hls_segment_filename',
+    segmentPattern,
+  ];
+  const audio = (spec: string, bitrate: number) => [`-c:${spec}`, 'aac', `-b:${spec}`, String(bitrate)];
+  const noMetadata = ['-map_metadata', '-1', '-map_chapters', '-1'];
+
+  const args: string[] = [];
+  if (p.encoder === 'h264_vaapi') args.push('-vaapi_device', options.vaapiDevice ?? '/dev/dri/renderD128');
+  args.push(...safeInputArgs(options.input), '-filter_complex', graph.join(';'));
+
+  // Output 1: the encrypted ladder.
+  p.ladder.forEach((_, i) => {
+    args.push('-map', `[v${i}]`, '-map', `[a${i}]`);
+  });
+  p.ladder.forEach((rung, i) => {
+    args.push(...encoderArgs(p.encoder, rung, `v:${i}`, p.gop), ...audio(`a:${i}`, rung.audioBitrate));
+  });
+  args.push(
+    '-force_key_frames:v',
+    keyFrameExpr(p.segmentSeconds),
+    ...noMetadata,
+    ...hls('%v/seg_%05d.ts'),
+    '-hls_key_info_file',
+    keyInfoFile,
+    '-master_pl_name',
+    MASTER_PLAYLIST,
+    '-var_stream_map',
+    p.ladder.map((rung, i) => `v:${i},a:${i},name:${rung.name}`).join(' '),
+    '%v/index.m3u8',
+  );
+
+  if (p.preview) {
+    args.push(
+      '-map',
+      '[vp]',
+      '-map',
+      '[ap]',
+      ...encoderArgs(p.encoder, p.preview.rung, 'v:0', p.gop),
+      ...audio('a:0', p.preview.rung.audioBitrate),
+      '-force_key_frames:v',
+      keyFrameExpr(p.segmentSeconds),
+      ...noMetadata,
+      ...hls(`${PREVIEW_DIR}/seg_%05d.ts`),
+      `${PREVIEW_DIR}/index.m3u8`,
+    );
+  }
+  if (p.poster) args.push('-map', '[poster]', '-frames:v', '1', '-q:v', '3', ...noMetadata, POSTER_FILE);
+  if (p.storyboard)
+    args.push(
+      '-map',
+      '[thumbs]',
+      '-fps_mode',
+      'passthrough',
+      '-q:v',
+      '5',
+      ...noMetadata,
+      `${THUMBS_DIR}/%05d.jpg`,
+    );
+  return args;
+}
+
+/**
+ * Transcodes `input` into encrypted HLS (plus preview, poster and storyboard) inside `outDir` and
+ * returns what it made. On failure or abort nothing is cleaned beyond the key files: the caller
+ * throws the folder away. Rejects with `signal.reason` when aborted (ffmpeg is killed first).
+ */
+export async function transcodeToHls(options: TranscodeOptions): Promise<HlsManifest> {
+  const p = plan(options);
+  const { outDir, key, signal } = options;
+  const ffmpeg = options.ffmpeg ?? defaultTools.ffmpeg;
+  await mkdir(outDir, { recursive: true });
+  if ((await readdir(outDir)).length > 0) throw new MediaError('BAD_OPTIONS', `${outDir} must be empty`);
+  if (p.preview) await mkdir(join(outDir, PREVIEW_DIR));
+  if (p.storyboard) await mkdir(join(outDir, THUMBS_DIR));
+
+  // The key goes to ffmpeg through a key info file rather than its command line, which any local
+  // user can read in /proc. The folder is private and removed before this function returns.
+  const keyDir = await mkdtemp(join(outDir, '.key-'));
+  try {
+    const keyFile = join(keyDir, 'key.bin');
+    const keyInfoFile = join(keyDir, 'key.info');
+    await writeFile(keyFile, key.keyBytes, { mode: 0o600 });
+    await writeFile(keyInfoFile, `${key.keyUri}\n${keyFile}\n${hex(key.iv)}\n`, { mode: 0o600 });
+    await runFfmpeg(ffmpeg, buildArgs(options, p, keyInfoFile), {
+      cwd: outDir,
+      signal,
+      durationSeconds: p.durationSeconds,
+      onProgress: options.onProgress,
+    });
+  } finally {
+    await rm(keyDir, { recursive: true, force: true });
+  }
+
+  const storyboard = p.storyboard
+    ? await makeStoryboard(ffmpeg, outDir, p.storyboard, p.durationSeconds, signal)
+    : null;
+  const { renditions, segmentCount } = await measureRenditions(outDir, p.ladder, p.segmentSeconds);
+  return {
+    master: MASTER_PLAYLIST,
+    renditions,
+    segmentSeconds: p.segmentSeconds,
+    segmentCount,
+    durationSeconds: p.durationSeconds,
+    hasPreview: p.preview !== null,
+    preview: p.preview && {
+      playlist: `${PREVIEW_DIR}/index.m3u8`,
+      width: p.preview.rung.width,
+      height: p.preview.rung.height,
+      durationSeconds: p.preview.seconds,
+    },
+    poster: p.poster && { file: POSTER_FILE, width: p.poster.width, height: p.poster.height },
+    storyboard,
+  };
+}
+
+/** Tiles the extracted thumbnails into one sprite, writes its WebVTT index, removes the thumbnails. */
+async function makeStoryboard(
+  ffmpeg: string,
+  outDir: string,
+  sb: NonNullable<Plan['storyboard']>,
+  durationSeconds: number,
+  signal: AbortSignal | undefined,
+): Promise<HlsManifest['storyboard']> {
+  const thumbs = (await readdir(join(outDir, THUMBS_DIR))).filter((f) => f.endsWith('.jpg'));
+  const count = thumbs.length;
+  if (count === 0) throw new MediaError('FFMPEG_FAILED', 'ffmpeg extracted no storyboard thumbnails');
+  const columns = Math.min(sb.columns, count);
+  const rows = Math.ceil(count / columns);
+  await runFfmpeg(
+    ffmpeg,
+    [
+      '-framerate',
+      '1',
+      '-i',
+      `${THUMBS_DIR}/%05d.jpg`,
+      '-vf',
+      `tile=${columns}x${rows}`,
+      '-frames:v',
+      '1',
+      '-q:v',
+      '5',
+      STORYBOARD_IMAGE,
+    ],
+    { cwd: outDir, signal },
+  );
+  await rm(join(outDir, THUMBS_DIR), { recursive: true, force: true });
+  const cues = Array.from({ length: count }, (_, i) => {
+    const start = i * sb.intervalSeconds;
+    const end = Math.min((i + 1) * sb.intervalSeconds, durationSeconds);
+    const x = (i % columns) * sb.tileWidth;
+    const y = Math.floor(i / columns) * sb.tileHeight;
+    return `${vttTime(start)} --> ${vttTime(Math.max(end, start))}\n${STORYBOARD_IMAGE}#xywh=${x},${y},${sb.tileWidth},${sb.tileHeight}`;
+  });
+  await writeFile(join(outDir, STORYBOARD_INDEX), `WEBVTT\n\n${cues.join('\n\n')}\n`);
+  return {
+    image: STORYBOARD_IMAGE,
+    index: STORYBOARD_INDEX,
+    tileWidth: sb.tileWidth,
+    tileHeight: sb.tileHeight,
+    columns,
+    rows,
+    count,
+    intervalSeconds: sb.intervalSeconds,
+  };
+}
+
+/**
+ * Measures each rung's segments and writes the figures into the master playlist: BANDWIDTH is the
+ * peak bit rate of a segment (what the HLS spec asks for; ffmpeg writes its target rate plus 10%
+ * instead), AVERAGE-BANDWIDTH the whole rendition's. Segments shorter than half the target (a short
+ * last one) do not count for the peak unless there is nothing else.
+ */
+async function measureRenditions(
+  outDir: string,
+  ladder: Rung[],
+  segmentSeconds: number,
+): Promise<{ renditions: HlsRendition[]; segmentCount: number }> {
+  const renditions: HlsRendition[] = [];
+  let segmentCount = 0;
+  for (const rung of ladder) {
+    const playlist = `${rung.name}/index.m3u8`;
+    const segments = await readSegments(outDir, rung.name);
+    if (segments.length === 0) throw new MediaError('FFMPEG_FAILED', `${playlist} lists no segments`);
+    segmentCount = Math.max(segmentCount, segments.length);
+    const rate = (bytes: number, seconds: number) => Math.ceil((bytes * 8) / seconds);
+    const full = segments.filter((s) => s.seconds >= segmentSeconds / 2);
+    const bandwidth = Math.max(...(full.length > 0 ? full : segments).map((s) => rate(s.bytes, s.seconds)));
+    const averageBandwidth = rate(
+      segments.reduce((sum, s) => sum + s.bytes, 0),
+      segments.reduce((sum, s) => sum + s.seconds, 0),
+    );
+    renditions.push({
+      name: rung.name,
+      width: rung.width,
+      height: rung.height,
+      bandwidth,
+      averageBandwidth,
+      playlist,
+    });
+  }
+
+  const file = join(outDir, MASTER_PLAYLIST);
+  const lines = (await readFile(file, 'utf8')).split('\n');
+  for (const rendition of renditions) {
+    const at = lines.findIndex((l) => l.trim() === rendition.playlist);
+    const info = lines[at - 1];
+    if (at < 1 || !info?.startsWith('#EXT-X-STREAM-INF:'))
+      throw new MediaError('FFMPEG_FAILED', `the master playlist does not list ${rendition.playlist}`);
+    const attributes = info
+      .slice('#EXT-X-STREAM-INF:'.length)
+      .replace(/(^|,)(AVERAGE-)?BANDWIDTH=\d+/g, '')
+      .replace(/^,/, '');
+    lines[at - 1] =
+      `#EXT-X-STREAM-INF:BANDWIDTH=${rendition.bandwidth},AVERAGE-BANDWIDTH=${rendition.averageBandwidth}` +
+      (attributes ? `,${attributes}` : '');
+  }
+  await writeFile(file, lines.join('\n'));
+  return { renditions, segmentCount };
+}
+
+/** A media playlist's segments: duration from EXTINF, size from the file. */
+async function readSegments(outDir: string, dir: string): Promise<{ seconds: number; bytes: number }[]> {
+  const lines = (await readFile(join(outDir, dir, 'index.m3u8'), 'utf8')).split('\n').map((l) => l.trim());
+  const segments: { seconds: number; bytes: number }[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const seconds = Number.parseFloat(lines[i]!.match(/^#EXTINF:([\d.]+)/)?.[1] ?? '');
+    const uri = lines[i + 1];
+    if (!Number.isFinite(seconds) || seconds <= 0 || !uri || uri.startsWith('#')) continue;
+    segments.push({ seconds, bytes: (await stat(join(outDir, dir, uri))).size });
+  }
+  return segments;
+}
+
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+
+function vttTime(seconds: number): string {
+  const ms = Math.round(seconds * 1000);
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.floor((ms % 3_600_000) / 60_000);
+  const s = Math.floor((ms % 60_000) / 1000);
+  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${pad(h)}:${pad(m)}:${pad(s)}.${pad(ms % 1000, 3)}`;
+}
+
+/** A fresh random key and IV for a video (the caller stores the key encrypted at rest). */
+export function generateHlsKey(keyUri: string): HlsKey {
+  return { keyBytes: randomBytes(16), iv: randomBytes(16), keyUri };
+}
