@@ -13,12 +13,14 @@ import { createHarness, PASSWORD, unique } from '@ppv/core/testing';
 import { createOrm } from '@ppv/db';
 import { startHub } from '@ppv/hub';
 import express from 'express';
-import { type LoadResult, type LoadSpec, runLoad } from './lib/load';
+import { type LoadResult, runLoad } from './lib/load';
 import { printTable, round, writeResult } from './lib/report';
 
 const CONNECTIONS = 50;
 const WARMUP_SECONDS = 3;
 const DURATION_SECONDS = 10;
+const ROUNDS = 3;
+const LATER_WARMUP_SECONDS = 1;
 const POOL_MAX = 10;
 
 interface Scenario {
@@ -61,6 +63,48 @@ function call(
 }
 
 const cookieHeader = (reply: Reply): string => reply.setCookie.map((c) => c.split(';')[0]!).join('; ');
+
+interface Run {
+  scenario: number;
+  round: number;
+  load: LoadResult;
+  /** The hub process (the bare app is idle meanwhile, and vice versa) during the measured seconds. */
+  server: { cpuPercent: number; eventLoopUtilization: number };
+}
+
+async function measure(
+  scenario: Scenario & { body: string },
+  warmupSeconds: number,
+): Promise<Omit<Run, 'scenario' | 'round'>> {
+  let cpu = process.cpuUsage();
+  let elu = performance.eventLoopUtilization();
+  let started = performance.now();
+  const load = await runLoad(
+    {
+      url: scenario.url,
+      headers: scenario.headers,
+      connections: CONNECTIONS,
+      warmupSeconds,
+      durationSeconds: DURATION_SECONDS,
+      expectBody: scenario.body,
+    },
+    () => {
+      cpu = process.cpuUsage();
+      elu = performance.eventLoopUtilization();
+      started = performance.now();
+    },
+  );
+  const used = process.cpuUsage(cpu);
+  const failed = load.errors + load.timeouts + load.non2xx + load.mismatches;
+  if (failed > 0) throw new Error(`${scenario.name}: ${failed} failed or unexpected responses`);
+  return {
+    load,
+    server: {
+      cpuPercent: round(((used.user + used.system) / 1000 / (performance.now() - started)) * 100, 0),
+      eventLoopUtilization: round(performance.eventLoopUtilization(elu).utilization),
+    },
+  };
+}
 
 async function main(): Promise<void> {
   const harness = await createHarness();
@@ -119,11 +163,7 @@ async function main(): Promise<void> {
       { name: 'bare express JSON', url: `http://127.0.0.1:${barePort}/me`, headers: {} },
     ];
 
-    const results: (Scenario & {
-      bodyBytes: number;
-      load: LoadResult;
-      server: { cpuPercent: number; eventLoopUtilization: number };
-    })[] = [];
+    const prepared: (Scenario & { body: string })[] = [];
     for (const scenario of scenarios) {
       const { body } = await call(scenario.url, { headers: scenario.headers });
       const me = scenario.url === meUrl ? (JSON.parse(body) as { result: { data: unknown } }) : null;
@@ -132,76 +172,78 @@ async function main(): Promise<void> {
       }
       // The bare route answers with the body of the cookie case, so both send the same bytes.
       if (me?.result.data) bareBody ??= me;
-      const spec: LoadSpec = {
-        url: scenario.url,
-        headers: scenario.headers,
-        connections: CONNECTIONS,
-        warmupSeconds: WARMUP_SECONDS,
-        durationSeconds: DURATION_SECONDS,
-        expectBody: body,
-      };
-      process.stdout.write(`${scenario.name}: ${WARMUP_SECONDS}s warm-up + ${DURATION_SECONDS}s…\n`);
-      let cpu = process.cpuUsage();
-      let elu = performance.eventLoopUtilization();
-      let started = performance.now();
-      const load = await runLoad(spec, () => {
-        cpu = process.cpuUsage();
-        elu = performance.eventLoopUtilization();
-        started = performance.now();
-      });
-      const usedCpu = process.cpuUsage(cpu);
-      const server = {
-        cpuPercent: round(((usedCpu.user + usedCpu.system) / 1000 / (performance.now() - started)) * 100, 0),
-        eventLoopUtilization: round(performance.eventLoopUtilization(elu).utilization),
-      };
-      const failed = load.errors + load.timeouts + load.non2xx + load.mismatches;
-      if (failed > 0) throw new Error(`${scenario.name}: ${failed} failed or unexpected responses`);
-      results.push({ ...scenario, bodyBytes: Buffer.byteLength(body), load, server });
+      prepared.push({ ...scenario, body });
     }
 
-    const bareRps = results.at(-1)!.load.requestsPerSecond;
+    // Rounds interleave the scenarios, so a burst of other work on the machine hits one round of
+    // each rather than all rounds of one scenario; the table shows the median round.
+    const runs: Run[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const [index, scenario] of prepared.entries()) {
+        const warmup = round === 1 ? WARMUP_SECONDS : LATER_WARMUP_SECONDS;
+        process.stdout.write(
+          `round ${round}/${ROUNDS}, ${scenario.name}: ${warmup}s warm-up + ${DURATION_SECONDS}s…\n`,
+        );
+        runs.push({ scenario: index, round, ...(await measure(scenario, warmup)) });
+      }
+    }
+
+    const summary = prepared.map((scenario, index) => {
+      const rounds = runs.filter((r) => r.scenario === index);
+      const rps = rounds.map((r) => r.load.requestsPerSecond);
+      // The middle round by req/s (the upper one of the two middle rounds for an even count).
+      const mid = [...rounds].sort((a, b) => a.load.requestsPerSecond - b.load.requestsPerSecond)[
+        rounds.length >> 1
+      ]!;
+      return { name: scenario.name, bodyBytes: Buffer.byteLength(scenario.body), rps, median: mid, rounds };
+    });
+    const bareRps = summary.at(-1)!.median.load.requestsPerSecond;
     printTable(
-      `tRPC overhead: ${CONNECTIONS} connections, ${DURATION_SECONDS}s each after ${WARMUP_SECONDS}s warm-up; load generator in a child process`,
+      `tRPC overhead: ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${DURATION_SECONDS}s ` +
+        `(warm-up ${WARMUP_SECONDS}s, then ${LATER_WARMUP_SECONDS}s); load generator in a child process; ` +
+        'median round, req/s of every round in brackets',
       [
         'scenario',
         'req/s',
+        'rounds',
         'p50 ms',
         'p99 ms',
         'mean ms',
-        'requests',
         'body B',
         'srv CPU%',
         'srv ELU',
         'bare/this',
       ],
-      results.map((r) => [
-        r.name,
-        round(r.load.requestsPerSecond, 0),
-        r.load.latencyMs.p50,
-        r.load.latencyMs.p99,
-        round(r.load.latencyMs.mean),
-        r.load.totalRequests,
-        r.bodyBytes,
-        r.server.cpuPercent,
-        r.server.eventLoopUtilization,
-        round(bareRps / r.load.requestsPerSecond),
+      summary.map((s) => [
+        s.name,
+        round(s.median.load.requestsPerSecond, 0),
+        `[${s.rps.map((v) => round(v, 0)).join(', ')}]`,
+        s.median.load.latencyMs.p50,
+        s.median.load.latencyMs.p99,
+        round(s.median.load.latencyMs.mean),
+        s.bodyBytes,
+        s.median.server.cpuPercent,
+        s.median.server.eventLoopUtilization,
+        round(bareRps / s.median.load.requestsPerSecond),
       ]),
     );
     await writeResult('trpc-overhead', {
       config: {
         connections: CONNECTIONS,
+        rounds: ROUNDS,
         warmupSeconds: WARMUP_SECONDS,
+        laterWarmupSeconds: LATER_WARMUP_SECONDS,
         durationSeconds: DURATION_SECONDS,
         loadGenerator: 'autocannon in a forked child process',
         databasePoolMax: POOL_MAX,
         logLevel: 'silent',
       },
-      scenarios: results.map((r) => ({
-        name: r.name,
-        bodyBytes: r.bodyBytes,
-        ...r.load,
-        server: r.server,
-        overheadRatio: round(bareRps / r.load.requestsPerSecond, 3),
+      scenarios: summary.map((s) => ({
+        name: s.name,
+        bodyBytes: s.bodyBytes,
+        medianRequestsPerSecond: round(s.median.load.requestsPerSecond, 1),
+        overheadRatio: round(bareRps / s.median.load.requestsPerSecond, 3),
+        rounds: s.rounds.map((r) => ({ round: r.round, ...r.load, server: r.server })),
       })),
     });
   } finally {
