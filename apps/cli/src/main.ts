@@ -18,7 +18,8 @@ const run = (fn: () => Promise<void>) => async () => {
     await fn();
   } catch (error) {
     process.stderr.write(`error: ${describeError(error)}\n`);
-    process.exitCode = 1;
+    // Exit now: a half-opened database pool or child process must not keep a failed command alive.
+    process.exit(1);
   }
 };
 

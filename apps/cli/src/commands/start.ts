@@ -106,11 +106,16 @@ function printBanner(info: {
     '',
     'PPV Stream is running.',
     '',
-    `  Hub (demo tenant)   ${info.url}`,
-    `  Same, by subdomain  http://${info.env.DEFAULT_TENANT}.localhost:${info.port}`,
+    ...(info.env.NODE_ENV === 'production'
+      ? [`  Hub                 ${info.url} (tenants at <slug>.${info.env.HUB_DOMAIN})`]
+      : [
+          `  Hub (demo tenant)   ${info.url}`,
+          `  Same, by subdomain  http://${info.env.DEFAULT_TENANT}.localhost:${info.port}`,
+        ]),
     `  Health              ${info.url}/healthz`,
     `  Database            ${redactUrl(info.databaseUrl)}${info.embedded ? ` (embedded, data in ${dataDir(info.env)})` : ''}`,
-    `  Chain               ${info.rpcUrl}${info.anvil ? ` (anvil dev chain, id ${info.env.CHAIN_ID})` : ''}`,
+    // A provider URL often carries an API key in its path: show only the origin of a configured one.
+    `  Chain               ${info.anvil ? `${info.rpcUrl} (anvil dev chain, id ${info.env.CHAIN_ID})` : `${new URL(info.rpcUrl).origin}/… (chain ${info.env.CHAIN_ID})`}`,
     '',
   ];
   if (info.env.NODE_ENV !== 'production') {
