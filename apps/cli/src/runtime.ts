@@ -19,28 +19,59 @@ export function loadEnv(): Env {
 export const dataDir = (env: Env) => resolve(env.DATA_DIR);
 
 /**
- * The session secret: from configuration, or (outside production) generated once and kept in the
- * data folder so sessions survive restarts.
+ * A secret from configuration, or (outside production) generated once and kept in the data folder,
+ * so that sessions, sealed media keys and playback tokens survive restarts.
  */
-export async function sessionSecret(env: Env): Promise<string> {
-  if (env.SESSION_SECRET) return env.SESSION_SECRET;
-  if (env.NODE_ENV === 'production') throw new Error('SESSION_SECRET is required in production');
-  const file = join(dataDir(env), 'dev-session-secret');
+async function devSecret(
+  env: Env,
+  configured: string | undefined,
+  name: string,
+  bytes: number,
+): Promise<string> {
+  if (configured) return configured;
+  if (env.NODE_ENV === 'production') throw new Error(`${name} is required in production`);
+  const file = join(dataDir(env), `dev-${name.toLowerCase().replaceAll('_', '-')}`);
   try {
     return (await readFile(file, 'utf8')).trim();
   } catch {
     await mkdir(dataDir(env), { recursive: true });
-    const secret = randomBytes(48).toString('base64url');
+    const secret = randomBytes(bytes).toString('base64url');
     await writeFile(file, secret, { mode: 0o600 });
     await chmod(file, 0o600);
     return secret;
   }
 }
 
-export function coreConfig(env: Env, secret: string): CoreConfig {
+export interface Secrets {
+  sessionSecret: string;
+  masterKey: Buffer;
+  playbackKeys: { current: string; keys: Record<string, Buffer> };
+}
+
+export async function loadSecrets(env: Env): Promise<Secrets> {
+  const sessionSecret = await devSecret(env, env.SESSION_SECRET, 'SESSION_SECRET', 48);
+  const master = await devSecret(env, env.MEDIA_MASTER_KEY, 'MEDIA_MASTER_KEY', 32);
+  const masterKey = /^[0-9a-fA-F]{64}$/.test(master)
+    ? Buffer.from(master, 'hex')
+    : Buffer.from(master, 'base64url');
+  const signing = await devSecret(env, env.PLAYBACK_SIGNING_KEYS, 'PLAYBACK_SIGNING_KEYS', 32);
+  const pairs = signing.includes(':')
+    ? signing.split(',').map((p) => p.split(':') as [string, string])
+    : [['dev', signing] as [string, string]];
+  return {
+    sessionSecret,
+    masterKey,
+    playbackKeys: {
+      current: pairs[0]![0],
+      keys: Object.fromEntries(pairs.map(([kid, secret]) => [kid, Buffer.from(secret)])),
+    },
+  };
+}
+
+export function coreConfig(env: Env, secrets: Secrets): CoreConfig {
   return {
     nodeEnv: env.NODE_ENV,
-    sessionSecret: secret,
+    sessionSecret: secrets.sessionSecret,
     sessionTtlHours: env.SESSION_TTL_HOURS,
     hubDomain: env.HUB_DOMAIN,
     defaultTenant: env.DEFAULT_TENANT,
@@ -48,6 +79,15 @@ export function coreConfig(env: Env, secret: string): CoreConfig {
     authRateLimitPerIp: env.AUTH_RATE_LIMIT_PER_IP,
     authRateLimitPerAccount: env.AUTH_RATE_LIMIT_PER_ACCOUNT,
     authRateLimitWindowSeconds: env.AUTH_RATE_LIMIT_WINDOW_SECONDS,
+    media: {
+      masterKey: secrets.masterKey,
+      playbackKeys: secrets.playbackKeys,
+      playbackTokenTtlSeconds: env.PLAYBACK_TOKEN_TTL_SECONDS,
+      maxPlaybackSessions: env.MAX_PLAYBACK_SESSIONS,
+      maxUploadBytes: env.MAX_UPLOAD_BYTES,
+      allowExts: env.ALLOW_EXTS.split(','),
+      segmentSeconds: env.SEGMENT_SECONDS,
+    },
   };
 }
 
@@ -60,5 +100,5 @@ export async function createDeps(
   const chain: ChainDeps | undefined = opts.rpcUrl
     ? { client: createChainClient({ rpcUrl: opts.rpcUrl, chainId: env.CHAIN_ID }), chainId: env.CHAIN_ID }
     : undefined;
-  return { orm, config: coreConfig(env, await sessionSecret(env)), logger, chain, clock: () => new Date() };
+  return { orm, config: coreConfig(env, await loadSecrets(env)), logger, chain, clock: () => new Date() };
 }

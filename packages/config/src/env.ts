@@ -79,12 +79,57 @@ export const envSchema = z
     MAIL_FROM: z.string().trim().min(3).default('PPV Stream <no-reply@localhost>'),
     RPC_URL: httpUrl.optional(),
     CHAIN_ID: z.coerce.number().int().min(1).default(31337),
+    MEDIA_DIR: z.string().trim().min(1).optional(),
+    MEDIA_MASTER_KEY: z
+      .string()
+      .trim()
+      .regex(
+        /^[A-Za-z0-9+/_-]{43}=?$|^[0-9a-fA-F]{64}$/,
+        'expected 32 random bytes as base64 (44 chars) or hex (64 chars)',
+      )
+      .optional(),
+    PLAYBACK_SIGNING_KEYS: z
+      .string()
+      .trim()
+      .regex(
+        /^[A-Za-z0-9_-]{1,32}:[^,:\s]{32,}(,[A-Za-z0-9_-]{1,32}:[^,:\s]{32,})*$/,
+        'expected kid:secret[,kid:secret…] with secrets of 32+ characters; the first signs, all verify',
+      )
+      .optional(),
+    PLAYBACK_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(600),
+    MAX_PLAYBACK_SESSIONS: z.coerce.number().int().min(1).max(100).default(3),
+    MAX_UPLOAD_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .default(10 * 1024 ** 3),
+    ALLOW_EXTS: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .regex(
+        /^[a-z0-9]{2,5}(,[a-z0-9]{2,5})*$/,
+        'expected a comma-separated list of extensions such as mp4,mov,mkv',
+      )
+      .default('mp4,m4v,mov,mkv,webm,avi,ts,flv'),
+    UPLOAD_EXPIRY_HOURS: z.coerce.number().int().min(1).max(720).default(24),
+    SEGMENT_SECONDS: z.coerce.number().int().min(1).max(10).default(4),
+    VIDEO_ENCODER: z.enum(['libx264', 'h264_nvenc', 'h264_vaapi', 'h264_qsv']).default('libx264'),
+    FFMPEG_PATH: z.string().trim().min(1).optional(),
+    FFPROBE_PATH: z.string().trim().min(1).optional(),
+    TRANSCODE_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(1),
     RUN_WORKER: bool.default(true),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;
-    for (const key of ['DATABASE_URL', 'SESSION_SECRET', 'RPC_URL'] as const) {
+    for (const key of [
+      'DATABASE_URL',
+      'SESSION_SECRET',
+      'RPC_URL',
+      'MEDIA_MASTER_KEY',
+      'PLAYBACK_SIGNING_KEYS',
+    ] as const) {
       if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required in production' });
     }
   });

@@ -31,4 +31,6 @@ export const redactPaths = [
   'config.DATABASE_URL',
   'config.SESSION_SECRET',
   'config.SMTP_URL',
+  'config.MEDIA_MASTER_KEY',
+  'config.PLAYBACK_SIGNING_KEYS',
 ];

@@ -33,7 +33,7 @@ describe('parseEnv', () => {
 
   it('error: production requires database, session secret and RPC URL', () => {
     expect(() => parseEnv({ NODE_ENV: 'production' })).toThrow(
-      /DATABASE_URL: is required in production[\s\S]*SESSION_SECRET[\s\S]*RPC_URL/,
+      /DATABASE_URL: is required in production[\s\S]*SESSION_SECRET[\s\S]*RPC_URL[\s\S]*MEDIA_MASTER_KEY[\s\S]*PLAYBACK_SIGNING_KEYS/,
     );
   });
 });

@@ -3,7 +3,7 @@
  * or change tenant A's rows. Every procedure must have an entry (a test fails when one is added
  * without), so each feature extends this file with its own.
  */
-import { type Tenant, withTenant } from '@ppv/db';
+import { type Tenant, VideoEntity, withTenant } from '@ppv/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appRouter } from './router';
 import { createHarness, type Harness, type TestClient } from './testing';
@@ -13,7 +13,16 @@ interface Fixtures {
   /** Tenant A's admin, signed in on A. */
   ownerA: TestClient & { userId: string; username: string };
   /** A's admin's session id, an API token id and token secret of A. */
-  a: { sessionId: string; tokenId: string; token: string; viewerId: string };
+  a: {
+    sessionId: string;
+    tokenId: string;
+    token: string;
+    viewerId: string;
+    videoId: string;
+    playbackId: string;
+  };
+  /** A ready video of tenant B. */
+  videoOfB: string;
   /** B's tenant admin's cookies replayed against A's host. */
   cookiesOfBOnA: TestClient;
   tenantB: Tenant;
@@ -191,10 +200,118 @@ const matrix: Record<string, Attack> = {
       });
     },
   ),
+  'videos.list': async (f) => {
+    await expect(f.cookiesOfBOnA.api.videos.list({ scope: 'mine' })).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+    });
+    await expect(f.intruderOnA.api.videos.list({ scope: 'all' })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
+    expect((await f.intruderOnA.api.videos.list({ scope: 'mine' })).total).toBe(0);
+    const catalog = await f.intruderOnA.api.videos.list({});
+    expect(catalog.videos.map((v) => v.id)).not.toContain(f.videoOfB);
+    expect(catalog.videos.find((v) => v.id === f.a.videoId)).not.toHaveProperty('lastError');
+  },
+  'videos.get': async (f) => {
+    await expect(f.intruderOnA.api.videos.get({ videoId: f.videoOfB })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    expect(await f.intruderOnA.api.videos.get({ videoId: f.a.videoId })).not.toHaveProperty('sourceFilename');
+  },
+  'videos.update': authed(
+    (c, f) => c.api.videos.update({ videoId: f.a.videoId, title: 'Hijacked' }),
+    async (f) => {
+      await expect(
+        f.intruderOnA.api.videos.update({ videoId: f.a.videoId, title: 'Hijacked' }),
+      ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    },
+  ),
+  'videos.delete': authed(
+    (c, f) => c.api.videos.delete({ videoId: f.a.videoId }),
+    async (f) => {
+      await expect(f.intruderOnA.api.videos.delete({ videoId: f.a.videoId })).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+      });
+      expect((await f.ownerA.api.videos.get({ videoId: f.a.videoId })).id).toBe(f.a.videoId);
+    },
+  ),
+  'videos.access.list': authed(
+    (c, f) => c.api.videos.access.list({ videoId: f.a.videoId }),
+    async (f) => {
+      await expect(f.intruderOnA.api.videos.access.list({ videoId: f.a.videoId })).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+      });
+    },
+  ),
+  'videos.access.grant': authed(
+    (c, f) => c.api.videos.access.grant({ videoId: f.a.videoId, who: 'someone' }),
+    async (f) => {
+      await expect(
+        f.intruderOnA.api.videos.access.grant({ videoId: f.a.videoId, who: f.ownerA.username }),
+      ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    },
+  ),
+  'videos.access.revoke': authed(
+    (c, f) => c.api.videos.access.revoke({ videoId: f.a.videoId, who: 'someone' }),
+    async (f) => {
+      await expect(
+        f.intruderOnA.api.videos.access.revoke({ videoId: f.a.videoId, who: f.ownerA.username }),
+      ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    },
+  ),
+  'playback.start': authed(
+    (c, f) => c.api.playback.start({ videoId: f.a.videoId }),
+    async (f) => {
+      await expect(f.intruderOnA.api.playback.start({ videoId: f.a.videoId })).rejects.toMatchObject({
+        code: 'PAYMENT_REQUIRED',
+      });
+      await expect(f.intruderOnA.api.playback.start({ videoId: f.videoOfB })).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+      });
+    },
+  ),
+  'playback.refresh': authed(
+    (c, f) => c.api.playback.refresh({ sessionId: f.a.playbackId }),
+    async (f) => {
+      await expect(f.intruderOnA.api.playback.refresh({ sessionId: f.a.playbackId })).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+      });
+    },
+  ),
+  'playback.end': authed(
+    (c, f) => c.api.playback.end({ sessionId: f.a.playbackId }),
+    async (f) => {
+      await expect(f.intruderOnA.api.playback.end({ sessionId: f.a.playbackId })).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+      });
+      expect((await f.ownerA.api.playback.sessions()).map((s) => s.id)).toContain(f.a.playbackId);
+    },
+  ),
+  'playback.sessions': authed(
+    (c) => c.api.playback.sessions(),
+    async (f) => {
+      expect((await f.intruderOnA.api.playback.sessions()).map((s) => s.id)).not.toContain(f.a.playbackId);
+    },
+  ),
 };
 
 let h: Harness;
 let f: Fixtures;
+
+/** A priced, ready video row (the media pipeline is exercised elsewhere). */
+function readyVideo(tenantId: string, creatorId: string): Promise<string> {
+  return withTenant(h.db.orm, tenantId, async (em) => {
+    const video = em.create(VideoEntity, {
+      tenantId,
+      creatorId,
+      title: 'Paid video',
+      priceCents: 499,
+      status: 'ready',
+    });
+    await em.flush();
+    return video.id;
+  });
+}
 
 beforeAll(async () => {
   h = await createHarness();
@@ -204,18 +321,29 @@ beforeAll(async () => {
   const viewerA = await h.signedIn(tenantA);
   const created = await ownerA.api.apiTokens.create({ name: 'a-token' });
   const [sessionA] = await ownerA.api.auth.sessions.list();
+  const videoA = await readyVideo(tenantA.id, ownerA.userId);
+  const playback = await ownerA.api.playback.start({ videoId: videoA });
 
   const adminB = await h.signedIn(tenantB, { role: 'tenant_admin' });
   const tokenB = await adminB.api.apiTokens.create({ name: 'b-token' });
   const cookiesOfBOnA = adminB.on(tenantA);
   const tokenOfBOnA = h.client(tenantA, { authorization: `Bearer ${tokenB.token}` });
+  const videoOfB = await readyVideo(tenantB.id, adminB.userId);
   const intruderOnA = h.client(tenantA);
   await intruderOnA.api.auth.login({ login: adminB.username, password: adminB.password });
 
   f = {
     h,
     ownerA,
-    a: { sessionId: sessionA!.id, tokenId: created.id, token: created.token, viewerId: viewerA.userId },
+    a: {
+      sessionId: sessionA!.id,
+      tokenId: created.id,
+      token: created.token,
+      viewerId: viewerA.userId,
+      videoId: videoA,
+      playbackId: playback.sessionId,
+    },
+    videoOfB,
     tenantB,
     cookiesOfBOnA,
     tokenOfBOnA,

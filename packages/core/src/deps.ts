@@ -13,6 +13,19 @@ export interface CoreConfig {
   authRateLimitPerIp: number;
   authRateLimitPerAccount: number;
   authRateLimitWindowSeconds: number;
+  media: MediaConfig;
+}
+
+export interface MediaConfig {
+  /** 32 bytes: seals every video's content key and segment secret at rest (AES-256-GCM). */
+  masterKey: Buffer;
+  /** Playback-token signing keys by key id; `current` signs, every key verifies (rotation). */
+  playbackKeys: { current: string; keys: Record<string, Buffer> };
+  playbackTokenTtlSeconds: number;
+  maxPlaybackSessions: number;
+  maxUploadBytes: number;
+  allowExts: string[];
+  segmentSeconds: number;
 }
 
 export interface ChainDeps {

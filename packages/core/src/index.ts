@@ -1,6 +1,7 @@
 export type { AuthInfo, Context, CookieOptions, CookieWriter, RequestMeta } from './context';
-export type { AppDeps, ChainDeps, CoreConfig, TenantDeps } from './deps';
+export type { AppDeps, ChainDeps, CoreConfig, MediaConfig, TenantDeps } from './deps';
 export { AppError, type AppErrorCode, httpStatusOf } from './errors';
+export { type AccessDecision, canWatch } from './features/access/can-watch';
 export { resolveAuth } from './features/auth/resolve-auth';
 export { CSRF_COOKIE, SESSION_COOKIE } from './features/auth/session-cookie';
 export { createSmtpMailer, type Mailer } from './features/email/mailer';
@@ -8,11 +9,20 @@ export { queueEmail } from './features/email/queue-email';
 export { sendOutboxEmail } from './features/email/send-outbox-email';
 export { checkHealth, type Health } from './features/health/check-health';
 export { sweepExpired } from './features/maintenance/sweep-expired';
+export {
+  type PlaybackClaims,
+  signPlaybackToken,
+  verifyPlaybackToken,
+} from './features/playback/playback-token';
 export { hitRateLimit } from './features/rate-limit/hit-rate-limit';
 export { createTenant } from './features/tenants/create-tenant';
 export { publicTenant } from './features/tenants/manage-tenant';
 export { resolveTenant } from './features/tenants/resolve-tenant';
 export { createUser } from './features/users/create-user';
+export { createVideo, type UploadedSource } from './features/videos/create-video';
+export { publicVideo, studioVideo } from './features/videos/manage-videos';
+export { type VideoMetadata, videoMetadataInput } from './features/videos/videos.schemas';
 export { enqueue, type JobPayloads, type TaskName } from './lib/jobs';
 export { argon2Params, hashPassword, verifyPassword } from './lib/passwords';
+export { seal, unseal } from './lib/sealing';
 export { type AppRouter, appRouter, createCaller } from './router';

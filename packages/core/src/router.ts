@@ -1,7 +1,9 @@
 import { apiTokensRouter } from './features/api-tokens/api-tokens.router';
 import { authRouter } from './features/auth/auth.router';
+import { playbackRouter } from './features/playback/playback.router';
 import { siweRouter } from './features/siwe/siwe.router';
 import { hubRouter, tenantRouter } from './features/tenants/tenants.router';
+import { videosRouter } from './features/videos/videos.router';
 import { createCallerFactory, router } from './trpc';
 
 export const appRouter = router({
@@ -10,6 +12,8 @@ export const appRouter = router({
   apiTokens: apiTokensRouter,
   tenant: tenantRouter,
   hub: hubRouter,
+  videos: videosRouter,
+  playback: playbackRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -15,6 +15,15 @@ export const testConfig: CoreConfig = {
   authRateLimitPerIp: 1000,
   authRateLimitPerAccount: 1000,
   authRateLimitWindowSeconds: 900,
+  media: {
+    masterKey: Buffer.alloc(32, 7),
+    playbackKeys: { current: 'k2', keys: { k2: Buffer.alloc(32, 2), k1: Buffer.alloc(32, 1) } },
+    playbackTokenTtlSeconds: 600,
+    maxPlaybackSessions: 3,
+    maxUploadBytes: 50 * 1024 * 1024,
+    allowExts: ['mp4', 'm4v', 'mov', 'mkv', 'webm', 'avi', 'ts', 'flv'],
+    segmentSeconds: 2,
+  },
 };
 
 export interface Harness {

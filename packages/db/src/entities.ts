@@ -287,6 +287,153 @@ export const AuditEntryEntity = new EntitySchema<AuditEntry>({
   },
 });
 
+export type VideoStatus = 'queued' | 'processing' | 'ready' | 'error';
+
+export interface RenditionInfo {
+  name: string;
+  width: number;
+  height: number;
+  bandwidth: number;
+}
+
+export interface Video {
+  id: Opt<string>;
+  tenantId: string;
+  creatorId: string;
+  title: string;
+  description: Opt<string>;
+  priceCents: number;
+  previewSeconds: Opt<number>;
+  status: Opt<VideoStatus>;
+  progress: Opt<number>;
+  lastError?: string | null;
+  attempts: Opt<number>;
+  sourceKey?: string | null;
+  sourceBytes?: string | null;
+  sourceFilename?: string | null;
+  durationSeconds?: string | null;
+  width?: number | null;
+  height?: number | null;
+  hasAudio?: boolean | null;
+  segmentSeconds?: number | null;
+  segmentCount?: number | null;
+  renditions: Opt<RenditionInfo[]>;
+  hasPreview: Opt<boolean>;
+  createdAt: Opt<Date>;
+  updatedAt: Opt<Date>;
+  readyAt?: Date | null;
+}
+
+export const VideoEntity = new EntitySchema<Video>({
+  name: 'Video',
+  tableName: 'videos',
+  properties: {
+    id,
+    tenantId: { type: 'uuid' },
+    creatorId: { type: 'uuid' },
+    title: { type: 'string' },
+    description: { type: 'text', default: '' },
+    priceCents: { type: 'integer' },
+    previewSeconds: { type: 'integer', default: 0 },
+    status: { type: 'string', default: 'queued' },
+    progress: { type: 'float', default: 0 },
+    lastError: { type: 'text', nullable: true },
+    attempts: { type: 'integer', default: 0 },
+    sourceKey: { type: 'string', nullable: true },
+    sourceBytes: { type: 'bigint', nullable: true },
+    sourceFilename: { type: 'string', nullable: true },
+    durationSeconds: { type: 'decimal', nullable: true },
+    width: { type: 'integer', nullable: true },
+    height: { type: 'integer', nullable: true },
+    hasAudio: { type: 'boolean', nullable: true },
+    segmentSeconds: { type: 'integer', nullable: true },
+    segmentCount: { type: 'integer', nullable: true },
+    renditions: { type: 'json', onCreate: () => [] },
+    hasPreview: { type: 'boolean', default: false },
+    createdAt,
+    updatedAt: { type: 'Date', onCreate: () => new Date(), onUpdate: () => new Date() },
+    readyAt: { type: 'Date', nullable: true },
+  },
+});
+
+export interface VideoKey {
+  videoId: string;
+  tenantId: string;
+  keyId: string;
+  sealedKey: Buffer;
+  iv: Buffer;
+  sealedSegmentSecret: Buffer;
+  createdAt: Opt<Date>;
+}
+
+export const VideoKeyEntity = new EntitySchema<VideoKey>({
+  name: 'VideoKey',
+  tableName: 'video_keys',
+  properties: {
+    videoId: { type: 'uuid', primary: true },
+    tenantId: { type: 'uuid' },
+    keyId: { type: 'string' },
+    sealedKey: { type: 'blob', hidden: true },
+    iv: { type: 'blob', hidden: true },
+    sealedSegmentSecret: { type: 'blob', hidden: true },
+    createdAt,
+  },
+});
+
+export interface AllowlistEntry {
+  tenantId: string;
+  videoId: string;
+  userId: string;
+  grantedBy?: string | null;
+  createdAt: Opt<Date>;
+}
+
+export const AllowlistEntryEntity = new EntitySchema<AllowlistEntry>({
+  name: 'AllowlistEntry',
+  tableName: 'video_allowlist',
+  properties: {
+    tenantId: { type: 'uuid' },
+    videoId: { type: 'uuid', primary: true },
+    userId: { type: 'uuid', primary: true },
+    grantedBy: { type: 'uuid', nullable: true },
+    createdAt,
+  },
+});
+
+export interface PlaybackSession {
+  id: Opt<string>;
+  tenantId: string;
+  videoId: string;
+  userId: string;
+  code: string;
+  seed: Buffer;
+  createdAt: Opt<Date>;
+  lastSeenAt: Opt<Date>;
+  expiresAt: Date;
+  endedAt?: Date | null;
+  ip?: string | null;
+  userAgent?: string | null;
+}
+
+export const PlaybackSessionEntity = new EntitySchema<PlaybackSession>({
+  name: 'PlaybackSession',
+  tableName: 'playback_sessions',
+  properties: {
+    id,
+    tenantId: { type: 'uuid' },
+    videoId: { type: 'uuid' },
+    userId: { type: 'uuid' },
+    code: { type: 'string' },
+    seed: { type: 'blob', hidden: true },
+    createdAt,
+    lastSeenAt: { type: 'Date', onCreate: () => new Date() },
+    expiresAt: { type: 'Date' },
+    endedAt: { type: 'Date', nullable: true },
+    ip: { type: 'string', columnType: 'inet', nullable: true },
+    userAgent: { type: 'string', nullable: true },
+  },
+});
+
 export const entities = [
   TenantEntity,
   TenantHostnameEntity,
@@ -299,4 +446,8 @@ export const entities = [
   ApiTokenEntity,
   OutboxEmailEntity,
   AuditEntryEntity,
+  VideoEntity,
+  VideoKeyEntity,
+  AllowlistEntryEntity,
+  PlaybackSessionEntity,
 ];

@@ -119,3 +119,29 @@ describe('row-level security', () => {
     expect(new Set(all.map((s) => s.tenantId))).toEqual(new Set([tenantA, tenantB]));
   });
 });
+
+describe('row-level security coverage', () => {
+  it('every table with a tenant_id column has forced RLS and the tenant_isolation policy', async () => {
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{
+        table: string;
+        rls: boolean;
+        forced: boolean;
+        policy: string | null;
+      }>(`
+        SELECT c.relname AS table, c.relrowsecurity AS rls, c.relforcerowsecurity AS forced, p.polname AS policy
+          FROM information_schema.columns col
+          JOIN pg_class c ON c.relname = col.table_name AND c.relkind = 'r'
+          JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = col.table_schema
+          LEFT JOIN pg_policy p ON p.polrelid = c.oid AND p.polname = 'tenant_isolation'
+         WHERE col.table_schema = 'public' AND col.column_name = 'tenant_id' AND c.relname <> 'tenant_hostnames'`);
+      expect(rows.length).toBeGreaterThanOrEqual(12);
+      for (const row of rows)
+        expect(row, row.table).toMatchObject({ rls: true, forced: true, policy: 'tenant_isolation' });
+    } finally {
+      await client.end();
+    }
+  });
+});

@@ -24,7 +24,7 @@ export interface RunningWorker {
 
 export function taskList(
   options: Pick<WorkerOptions, 'deps' | 'mailer' | 'mailFrom'>,
-): TaskList & Record<TaskName, unknown> {
+): TaskList & Partial<Record<TaskName, unknown>> {
   const { deps, mailer, mailFrom } = options;
   return {
     send_email: sendEmailTask({ ...deps, mailer, mailFrom }),

@@ -3,6 +3,8 @@ import type { EntityManager } from '@ppv/db';
 export interface JobPayloads {
   send_email: { tenantId: string; outboxId: string };
   sweep_expired: Record<string, never>;
+  transcode_video: { tenantId: string; videoId: string };
+  delete_video_files: { tenantId: string; videoId: string };
 }
 
 export type TaskName = keyof JobPayloads;

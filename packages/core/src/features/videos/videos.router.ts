@@ -1,0 +1,46 @@
+import { publicProcedure, roleProcedure, router } from '../../trpc';
+import {
+  deleteVideo,
+  getVideo,
+  grantAccess,
+  listAccess,
+  listVideos,
+  revokeAccess,
+  updateVideo,
+} from './manage-videos';
+import { allowlistInput, listVideosInput, updateVideoInput, videoIdInput } from './videos.schemas';
+
+export const videosRouter = router({
+  list: publicProcedure
+    .input(listVideosInput)
+    .query(({ ctx, input }) => listVideos(ctx.tx, { ...input, auth: ctx.auth })),
+  get: publicProcedure
+    .input(videoIdInput)
+    .query(({ ctx, input }) => getVideo(ctx.tx, { auth: ctx.auth, videoId: input.videoId })),
+  update: roleProcedure('creator')
+    .input(updateVideoInput)
+    .mutation(({ ctx, input }) => {
+      const { videoId, ...changes } = input;
+      return updateVideo(ctx.tx, { auth: ctx.auth, videoId, changes, ip: ctx.req.ip });
+    }),
+  delete: roleProcedure('creator')
+    .input(videoIdInput)
+    .mutation(async ({ ctx, input }) => {
+      await deleteVideo(ctx.tx, { auth: ctx.auth, videoId: input.videoId, ip: ctx.req.ip });
+      return { ok: true as const };
+    }),
+  access: router({
+    list: roleProcedure('creator')
+      .input(videoIdInput)
+      .query(({ ctx, input }) => listAccess(ctx.tx, { auth: ctx.auth, videoId: input.videoId })),
+    grant: roleProcedure('creator')
+      .input(allowlistInput)
+      .mutation(({ ctx, input }) => grantAccess(ctx.tx, { ...input, auth: ctx.auth, ip: ctx.req.ip })),
+    revoke: roleProcedure('creator')
+      .input(allowlistInput)
+      .mutation(async ({ ctx, input }) => {
+        await revokeAccess(ctx.tx, { ...input, auth: ctx.auth, ip: ctx.req.ip });
+        return { ok: true as const };
+      }),
+  }),
+});
