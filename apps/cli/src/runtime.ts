@@ -5,6 +5,7 @@ import { createChainClient } from '@ppv/chain';
 import { createLogger, type Env, type Logger, parseEnv } from '@ppv/config';
 import type { AppDeps, ChainDeps, CoreConfig } from '@ppv/core';
 import { createOrm } from '@ppv/db';
+import { LocalStorage } from '@ppv/media';
 
 /** Validates the environment once for this process; prints the problems and exits on failure. */
 export function loadEnv(): Env {
@@ -17,6 +18,9 @@ export function loadEnv(): Env {
 }
 
 export const dataDir = (env: Env) => resolve(env.DATA_DIR);
+
+/** The local media store's root: MEDIA_DIR, or `media` in the data folder. */
+export const mediaDir = (env: Env) => resolve(env.MEDIA_DIR ?? join(dataDir(env), 'media'));
 
 /**
  * A secret from configuration, or (outside production) generated once and kept in the data folder,
@@ -86,7 +90,11 @@ export function coreConfig(env: Env, secrets: Secrets): CoreConfig {
       maxPlaybackSessions: env.MAX_PLAYBACK_SESSIONS,
       maxUploadBytes: env.MAX_UPLOAD_BYTES,
       allowExts: env.ALLOW_EXTS.split(','),
+      uploadExpiryHours: env.UPLOAD_EXPIRY_HOURS,
+      // Keys cannot start with a dot, so the folder is never reachable as media.
+      uploadDir: join(mediaDir(env), '.uploads'),
       segmentSeconds: env.SEGMENT_SECONDS,
+      tools: { ffmpeg: env.FFMPEG_PATH ?? 'ffmpeg', ffprobe: env.FFPROBE_PATH ?? 'ffprobe' },
     },
   };
 }
@@ -100,5 +108,12 @@ export async function createDeps(
   const chain: ChainDeps | undefined = opts.rpcUrl
     ? { client: createChainClient({ rpcUrl: opts.rpcUrl, chainId: env.CHAIN_ID }), chainId: env.CHAIN_ID }
     : undefined;
-  return { orm, config: coreConfig(env, await loadSecrets(env)), logger, chain, clock: () => new Date() };
+  return {
+    orm,
+    config: coreConfig(env, await loadSecrets(env)),
+    logger,
+    chain,
+    storage: new LocalStorage(mediaDir(env)),
+    clock: () => new Date(),
+  };
 }

@@ -1,6 +1,7 @@
 import type { ChainClient } from '@ppv/chain';
 import type { Logger } from '@ppv/config';
 import type { EntityManager, MikroORM } from '@ppv/db';
+import type { FfmpegTools, MediaStorage } from '@ppv/media';
 
 /** What the core needs to know of the configuration (a slice of @ppv/config's Env). */
 export interface CoreConfig {
@@ -23,9 +24,20 @@ export interface MediaConfig {
   playbackKeys: { current: string; keys: Record<string, Buffer> };
   playbackTokenTtlSeconds: number;
   maxPlaybackSessions: number;
+  /** Largest upload in bytes (a per-tenant override is a later column on tenants). */
   maxUploadBytes: number;
+  /** Extensions an upload's file name may have, lower case, without the dot. */
   allowExts: string[];
+  /** Unfinished uploads are deleted this many hours after they were created. */
+  uploadExpiryHours: number;
+  /**
+   * Where tus uploads are written while they arrive: a private folder on the same file system as
+   * the local media store, so a finished upload moves into it with one rename.
+   */
+  uploadDir: string;
   segmentSeconds: number;
+  /** The ffmpeg and ffprobe commands. */
+  tools: FfmpegTools;
 }
 
 export interface ChainDeps {
@@ -39,6 +51,8 @@ export interface AppDeps {
   config: CoreConfig;
   logger: Logger;
   chain?: ChainDeps | undefined;
+  /** Where media lives (`<tenantId>/<videoId>/…`): local disk by default. */
+  storage: MediaStorage;
   clock: () => Date;
 }
 

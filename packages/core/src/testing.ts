@@ -1,6 +1,10 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createLogger } from '@ppv/config';
 import type { Tenant } from '@ppv/db';
 import { createTestDatabase, type TestDatabase } from '@ppv/db/testing';
+import { LocalStorage } from '@ppv/media';
 import type { CookieWriter, RequestMeta } from './context';
 import type { AppDeps, ChainDeps, CoreConfig } from './index';
 import { createCaller, createTenant, createUser } from './index';
@@ -22,13 +26,19 @@ export const testConfig: CoreConfig = {
     maxPlaybackSessions: 3,
     maxUploadBytes: 50 * 1024 * 1024,
     allowExts: ['mp4', 'm4v', 'mov', 'mkv', 'webm', 'avi', 'ts', 'flv'],
+    uploadExpiryHours: 24,
+    /** Replaced by a private folder per harness. */
+    uploadDir: '',
     segmentSeconds: 2,
+    tools: { ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' },
   },
 };
 
 export interface Harness {
   db: TestDatabase;
   deps: AppDeps;
+  /** This harness's private media folder (the local store's root; uploads under `.uploads`). */
+  mediaDir: string;
   /** Moves the clock the use-cases see. */
   advance(ms: number): void;
   tenant(slug?: string): Promise<Tenant>;
@@ -95,17 +105,20 @@ export class TestClient {
 
 export async function createHarness(options: { chain?: ChainDeps } = {}): Promise<Harness> {
   const db = await createTestDatabase();
+  const mediaDir = await mkdtemp(join(tmpdir(), 'ppv-media-'));
   let offset = 0;
   const deps: AppDeps = {
     orm: db.orm,
-    config: testConfig,
+    config: { ...testConfig, media: { ...testConfig.media, uploadDir: join(mediaDir, '.uploads') } },
     logger: createLogger({ LOG_LEVEL: 'silent' }),
     chain: options.chain,
+    storage: new LocalStorage(mediaDir),
     clock: () => new Date(Date.now() + offset),
   };
   const harness: Harness = {
     db,
     deps,
+    mediaDir,
     advance(ms) {
       offset += ms;
     },
@@ -129,7 +142,10 @@ export async function createHarness(options: { chain?: ChainDeps } = {}): Promis
       }
       return Object.assign(client, { userId: user.id, username, password: PASSWORD });
     },
-    close: () => db.drop(),
+    async close() {
+      await db.drop();
+      await rm(mediaDir, { recursive: true, force: true });
+    },
   };
   return harness;
 }
