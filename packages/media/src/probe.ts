@@ -22,6 +22,10 @@ export interface ProbeResult {
   /** Frames per second (the stream's average rate), or null when the container does not say. */
   frameRate: number | null;
   hasAudio: boolean;
+  /** ffmpeg's index of the video stream used (cover art and extra angles are skipped). */
+  videoStreamIndex: number;
+  /** ffmpeg's index of the first audio stream, or null. */
+  audioStreamIndex: number | null;
   videoCodec: string;
   audioCodec: string | null;
   /** ffprobe's demuxer name, e.g. `mov,mp4,m4a,3gp,3g2,mj2` or `matroska,webm`. */
@@ -96,6 +100,7 @@ export interface FfprobeOutput {
 }
 
 export interface FfprobeStream {
+  index?: number;
   codec_type?: string;
   codec_name?: string;
   width?: number;
@@ -148,6 +153,8 @@ export function parseProbe(probe: FfprobeOutput, limits: ProbeLimits = defaultPr
     displayHeight: turned ? width : height,
     frameRate: rate(video.avg_frame_rate) ?? rate(video.r_frame_rate),
     hasAudio: audio !== undefined,
+    videoStreamIndex: video.index ?? streams.indexOf(video),
+    audioStreamIndex: audio ? (audio.index ?? streams.indexOf(audio)) : null,
     videoCodec: video.codec_name ?? 'unknown',
     audioCodec: audio ? (audio.codec_name ?? 'unknown') : null,
     formatName: probe.format.format_name ?? 'unknown',

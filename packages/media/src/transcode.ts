@@ -186,6 +186,27 @@ export function encoderArgs(encoder: VideoEncoder, rung: Rung, spec: string, gop
   }
 }
 
+/**
+ * The HLS muxer flags for one output: VOD playlists of MPEG-TS segments of `segmentSeconds`, named by
+ * `segmentPattern` (relative to the working directory; `%v` is the rung name with a var_stream_map).
+ */
+export function hlsOutputArgs(segmentSeconds: number, segmentPattern: string): string[] {
+  return [
+    '-f',
+    'hls',
+    '-hls_time',
+    String(segmentSeconds),
+    '-hls_playlist_type',
+    'vod',
+    '-hls_segment_type',
+    'mpegts',
+    '-hls_flags',
+    'independent_segments',
+    '-hls_segment_filename',
+    segmentPattern,
+  ];
+}
+
 /** The filters ending a rung's chain: scale, square pixels, and the encoder's input format. */
 export function scaleFilters(encoder: VideoEncoder, width: number, height: number): string {
   const tail = { libx264: 'format=yuv420p', h264_nvenc: 'format=yuv420p', h264_qsv: 'format=nv12' }[
@@ -194,7 +215,8 @@ export function scaleFilters(encoder: VideoEncoder, width: number, height: numbe
   return `scale=${width}:${height},setsar=1,${encoder === 'h264_vaapi' ? 'format=nv12,hwupload' : tail}`;
 }
 
-const AUDIO_FILTERS = `aresample=${AUDIO_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo`;
+/** Audio as every rendition carries it: 48 kHz stereo (AAC-encoded by the caller's flags). */
+export const AUDIO_FILTERS = `aresample=${AUDIO_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo`;
 
 /** What one run makes; computed from the options, before anything is written. */
 interface Plan {
@@ -272,7 +294,7 @@ function buildArgs(options: TranscodeOptions, p: Plan, keyInfoFile: string): str
   const graph: string[] = [];
   const fps = probe.frameRate && probe.frameRate > MAX_FRAME_RATE ? `fps=${MAX_FRAME_RATE},` : '';
   const labels = Array.from({ length: branches }, (_, i) => `[s${i}]`);
-  graph.push(`[0:v:0]${fps}split=${branches}${labels.join('')}`);
+  graph.push(`[0:${probe.videoStreamIndex}]${fps}split=${branches}${labels.join('')}`);
   let branch = 0;
   p.ladder.forEach((rung, i) => {
     graph.push(`[s${branch++}]${scaleFilters(p.encoder, rung.width, rung.height)}[v${i}]`);
@@ -300,25 +322,15 @@ function buildArgs(options: TranscodeOptions, p: Plan, keyInfoFile: string): str
   // Audio: the source's first track, or silence when it has none; padded with silence or cut to the
   // video's duration, so that every segment carries audio.
   const audioOuts = p.ladder.length + (p.preview ? 1 : 0);
-  const audioSource = probe.hasAudio ? `[0:a:0]${AUDIO_FILTERS}` : `anullsrc=r=${AUDIO_RATE}:cl=stereo`;
+  const audioSource =
+    probe.audioStreamIndex !== null
+      ? `[0:${probe.audioStreamIndex}]${AUDIO_FILTERS}`
+      : `anullsrc=r=${AUDIO_RATE}:cl=stereo`;
   const audioLabels = p.ladder.map((_, i) => `[a${i}]`).concat(p.preview ? ['[aps]'] : []);
   graph.push(`${audioSource},apad,atrim=end=${p.durationSeconds},asplit=${audioOuts}${audioLabels.join('')}`);
   if (p.preview) graph.push(`[aps]atrim=end=${p.preview.seconds},asetpts=PTS-STARTPTS[ap]`);
 
-  const hls = (segmentPattern: string) => [
-    '-f',
-    'hls',
-    '-hls_time',
-    String(p.segmentSeconds),
-    '-hls_playlist_type',
-    'vod',
-    '-hls_segment_type',
-    'mpegts',
-    '-hls_flags',
-    'independent_segments',
-    '-hls_segment_filename',
-    segmentPattern,
-  ];
+  const hls = (segmentPattern: string) => hlsOutputArgs(p.segmentSeconds, segmentPattern);
   const audio = (spec: string, bitrate: number) => [`-c:${spec}`, 'aac', `-b:${spec}`, String(bitrate)];
   const noMetadata = ['-map_metadata', '-1', '-map_chapters', '-1'];
 

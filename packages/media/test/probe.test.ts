@@ -43,6 +43,8 @@ describe('probeMedia', () => {
       displayHeight: 480,
       frameRate: 25,
       hasAudio: true,
+      videoStreamIndex: 0,
+      audioStreamIndex: 1,
       videoCodec: 'h264',
       audioCodec: 'aac',
       formatName: 'mov,mp4,m4a,3gp,3g2,mj2',
@@ -152,6 +154,30 @@ describe('parseProbe', () => {
   it('reads the legacy clockwise rotate tag', () => {
     expect(parseProbe({ format, streams: [{ ...stream, tags: { rotate: '90' } }] }).rotation).toBe(90);
     expect(parseProbe({ format, streams: [{ ...stream, tags: { rotate: '-90' } }] }).rotation).toBe(270);
+  });
+
+  it('skips cover art and points at the streams ffmpeg should map', () => {
+    const probe = parseProbe({
+      format,
+      streams: [
+        {
+          ...stream,
+          index: 0,
+          codec_name: 'mjpeg',
+          width: 600,
+          height: 600,
+          disposition: { attached_pic: 1 },
+        },
+        { ...stream, index: 1 },
+        { index: 2, codec_type: 'audio', codec_name: 'opus' },
+      ],
+    });
+    expect(probe).toMatchObject({
+      videoStreamIndex: 1,
+      audioStreamIndex: 2,
+      width: 1920,
+      audioCodec: 'opus',
+    });
   });
 
   it('error: cover art alone is no video stream', () => {

@@ -370,6 +370,20 @@ describe('transcodeToHls', () => {
     expect((await readdir(outDir)).filter((e) => e.startsWith('.key'))).toEqual([]);
   });
 
+  it("error: a hardware encoder this machine lacks fails with ffmpeg's reason", async () => {
+    const error = await rejection(
+      transcodeToHls({
+        input: rotated.input,
+        outDir: join(dir, 'nvenc'),
+        probe: rotated.probe,
+        key,
+        encoder: 'h264_nvenc',
+      }),
+    );
+    expect(error).toMatchObject({ code: 'FFMPEG_FAILED' });
+    expect((error as MediaError).stderrTail).toMatch(/nvenc|cuda/i);
+  });
+
   it('error: bad options are refused before ffmpeg runs', async () => {
     const base = { input: withAudio.input, probe: withAudio.probe, key };
     const outDir = join(dir, 'bad');
