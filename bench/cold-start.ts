@@ -135,11 +135,21 @@ async function startOnce(kind: Start['kind'], dataDir: string): Promise<Start> {
     await sleep(POLL_MS);
   }
   const stopMs = performance.now() - stopping;
+  // What `ppv start` printed from Ctrl-C on; node prints "Node.js v…" after an uncaught error.
+  const shutdown = output.slice(Math.max(0, output.indexOf('SIGINT: stopping')));
+  const cleanStop =
+    shutdown.startsWith('SIGINT: stopping') &&
+    !shutdown.includes('error while stopping') &&
+    !/^Node\.js v\d/m.test(shutdown);
   const found = await processesMentioning(dataDir);
+  if (!cleanStop || found.length > 0) {
+    console.error(
+      `${kind} start did not stop cleanly; its output from Ctrl-C on:\n` +
+        shutdown.trim().split('\n').slice(0, 40).join('\n'),
+    );
+  }
   if (found.length > 0) await reportAndStop(found, dataDir);
   const leftovers = found.map((l) => `${l.pid}: ${l.cmdline}`);
-  const cleanStop = output.includes('SIGINT: stopping') && !output.includes('error while stopping');
-  if (!cleanStop) console.error(`${kind} start did not stop cleanly:\n${output}`);
   return { kind, healthyMs, bannerMs, stopMs, npmExit: signal ?? `code ${code}`, cleanStop, leftovers };
 }
 
