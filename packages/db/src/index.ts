@@ -1,4 +1,4 @@
-export { MikroORM, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+export { LockMode, MikroORM, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 export * from './entities';
 export { type MigrationResult, migrate, migrationsDir } from './migrate';
 export { APP_ROLE, createOrm, type EntityManager, type OrmOptions, withHubScope, withTenant } from './orm';
