@@ -64,6 +64,8 @@ export async function startStack(env: Env, opts: { printBanner?: boolean } = {})
         concurrency: env.WORKER_CONCURRENCY,
         mailer,
         mailFrom: env.MAIL_FROM,
+        encoder: env.VIDEO_ENCODER,
+        transcodeConcurrency: env.TRANSCODE_CONCURRENCY,
       });
       stops.push(async () => {
         await worker!.stop();

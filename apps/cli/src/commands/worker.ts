@@ -17,6 +17,8 @@ export async function workerCommand(env: Env): Promise<void> {
     concurrency: env.WORKER_CONCURRENCY,
     mailer,
     mailFrom: env.MAIL_FROM,
+    encoder: env.VIDEO_ENCODER,
+    transcodeConcurrency: env.TRANSCODE_CONCURRENCY,
   });
   deps.logger.info({ id: worker.id, concurrency: env.WORKER_CONCURRENCY }, 'worker running');
   const shutdown = async () => {
