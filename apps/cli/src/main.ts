@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { adminCreateCommand, describeError, tenantCreateCommand } from './commands/admin';
 import { withDatabase } from './commands/database';
 import { startCommand } from './commands/start';
+import { traceCommand } from './commands/trace';
 import { workerCommand } from './commands/worker';
 import { createDeps, loadEnv } from './runtime';
 import { seed } from './seed';
@@ -72,6 +73,18 @@ program
   .command('worker')
   .description('Run only the job worker (needs DATABASE_URL)')
   .action(run(() => workerCommand(loadEnv())));
+
+program
+  .command('trace')
+  .description(
+    'Name the playback session (viewer, tenant, time) a leaked recording came from, or say no match',
+  )
+  .argument('<file>', 'the leaked recording (any container ffmpeg reads)')
+  .option('--video <id>', 'the video it shows (faster); without it, every watermarked video is tried')
+  .option('--json', 'print the full verdict with the evidence as JSON')
+  .action((file: string, opts: { video?: string; json?: boolean }) =>
+    run(() => traceCommand(loadEnv(), file, opts))(),
+  );
 
 const tenant = program.command('tenant').description('Manage tenants');
 tenant

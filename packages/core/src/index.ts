@@ -26,3 +26,4 @@ export { enqueue, type JobPayloads, type TaskName } from './lib/jobs';
 export { argon2Params, hashPassword, verifyPassword } from './lib/passwords';
 export { seal, unseal } from './lib/sealing';
 export { type AppRouter, appRouter, createCaller } from './router';
+export { type TraceVerdict, traceLeakedFile } from './features/tracing/trace-leak';
