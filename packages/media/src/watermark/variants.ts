@@ -47,6 +47,11 @@ export interface AbVariantsOptions {
   videoArgs?: string[];
   /** Audio encoder arguments to mux the source's audio into both variants; none by default. */
   audioArgs?: string[];
+  /**
+   * The rendition's AES-128 key info file (`-hls_key_info_file`: key URI, key path, IV): both
+   * variants are encrypted with the same key and IV, so a session playlist can mix them.
+   */
+  hlsKeyInfoFile?: string;
   ffmpeg?: string;
   signal?: AbortSignal;
 }
@@ -143,6 +148,7 @@ export async function makeAbVariants(options: AbVariantsOptions): Promise<AbVari
     'independent_segments',
     '-hls_segment_filename',
     join(dir, 'seg_%05d.ts'),
+    ...(options.hlsKeyInfoFile ? ['-hls_key_info_file', options.hlsKeyInfoFile] : []),
     join(dir, 'index.m3u8'),
   ];
   const args = [
