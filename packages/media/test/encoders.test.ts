@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { computeLadder, encoderArgs, keyFrameExpr, scaleFilters, VIDEO_ENCODERS } from '../src/index';
+import {
+  computeLadder,
+  encoderArgs,
+  encoderInputFilter,
+  keyFrameExpr,
+  scaleFilters,
+  VIDEO_ENCODERS,
+} from '../src/index';
 
 const rung = computeLadder({ displayWidth: 1280, displayHeight: 720 })[0]!;
 
@@ -36,5 +43,6 @@ describe('scaleFilters', () => {
     expect(scaleFilters('h264_nvenc', 1280, 720)).toBe('scale=1280:720,setsar=1,format=yuv420p');
     expect(scaleFilters('h264_qsv', 1280, 720)).toBe('scale=1280:720,setsar=1,format=nv12');
     expect(scaleFilters('h264_vaapi', 1280, 720)).toBe('scale=1280:720,setsar=1,format=nv12,hwupload');
+    expect(encoderInputFilter('h264_vaapi')).toBe('format=nv12,hwupload');
   });
 });

@@ -66,6 +66,16 @@ async function withLocalKey(outDir: string, rung: string): Promise<string> {
 
 const hls = ['-allowed_extensions', 'ALL'];
 const extinf = (playlist: string) => [...playlist.matchAll(/^#EXTINF:([\d.]+),/gm)].map((m) => Number(m[1]));
+const rungOf = (name: string) => ({
+  name,
+  width: 320,
+  height: 180,
+  shortSide: 180,
+  videoBitrate: 300_000,
+  maxRate: 450_000,
+  bufSize: 600_000,
+  audioBitrate: 64_000,
+});
 const rejection = (promise: Promise<unknown>) =>
   promise.then(
     () => Promise.reject(new Error('resolved')),
@@ -399,6 +409,11 @@ describe('transcodeToHls', () => {
         'the key URI must be printable ASCII without spaces or quotes',
       ],
       [{ segmentSeconds: 0.5 }, 'segmentSeconds must be between 1 and 30'],
+      [{ ladder: [rungOf('../escape')] }, 'rung names must be distinct words of letters, digits, - and _'],
+      [
+        { ladder: [rungOf('small'), { ...rungOf('big'), width: 640, height: 360 }] },
+        'the ladder must go from the largest rung down',
+      ],
       [{ outDir: withAudio.outDir }, `${withAudio.outDir} must be empty`],
     ];
     for (const [options, message] of cases) {
