@@ -143,6 +143,9 @@ export async function startCommand(env: Env): Promise<void> {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`\n${signal}: stopping…\n`);
+    // A connection that errors while the database goes down must not crash the process before the
+    // embedded PostgreSQL and anvil are stopped: during shutdown such errors are only reported.
+    process.on('uncaughtException', (error) => process.stderr.write(`while stopping: ${error.message}\n`));
     stack.stop().then(
       () => process.exit(0),
       () => process.exit(1),
