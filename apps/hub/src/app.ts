@@ -9,7 +9,10 @@ import { tenantResolver } from './middleware/tenant';
 import { hubCss, hubJs } from './pages/assets';
 import { homePage } from './pages/home';
 import { healthRoute } from './routes/health';
+import { mediaRoutes } from './routes/media';
+import { playRoutes } from './routes/play';
 import { trpcHandler } from './routes/trpc';
+import { uploadRoutes } from './routes/uploads';
 
 export interface HubOptions {
   deps: AppDeps;
@@ -34,6 +37,14 @@ export function createHubApp({ deps, trustProxy, version = '0.1.0' }: HubOptions
         return id;
       },
       autoLogging: { ignore: (req) => req.url === '/healthz' },
+      // Playback tokens travel in the query for clients that cannot set headers: keep them out of logs.
+      serializers: {
+        req: (req: { url?: string; query?: Record<string, unknown> }) => ({
+          ...req,
+          url: req.url?.replace(/([?&]token=)[^&]*/gi, '$1[redacted]'),
+          ...(req.query?.token !== undefined && { query: { ...req.query, token: '[redacted]' } }),
+        }),
+      },
       customLogLevel: (_req, res, err) =>
         err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug',
     }),
@@ -65,8 +76,13 @@ export function createHubApp({ deps, trustProxy, version = '0.1.0' }: HubOptions
   );
 
   app.use(tenantResolver(deps));
+  // Before the general origin policy, which answers every OPTIONS itself: tus discovery is an
+  // OPTIONS, and published media is open to every origin.
+  app.use(uploadRoutes(deps));
+  app.use(mediaRoutes(deps));
   app.use(originPolicy);
   app.use('/trpc', trpcHandler(deps));
+  app.use(playRoutes(deps));
   app.get('/api/v1/me', requireAuth(deps), (req, res) => {
     const auth = req.auth!;
     res.json({

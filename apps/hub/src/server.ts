@@ -1,6 +1,9 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { createHubApp, type HubOptions } from './app';
+import { expireUploads } from './routes/uploads';
+
+const UPLOAD_SWEEP_MS = 3600_000;
 
 export interface RunningHub {
   url: string;
@@ -15,12 +18,21 @@ export async function startHub(options: HubOptions & { host: string; port: numbe
   await once(server, 'listening');
   server.keepAliveTimeout = 65_000;
   const { port } = server.address() as AddressInfo;
+  const sweep = () =>
+    expireUploads(options.deps).then(
+      (removed) => removed > 0 && options.deps.logger.info({ removed }, 'expired abandoned uploads'),
+      (error: unknown) => options.deps.logger.warn({ err: error }, 'could not expire abandoned uploads'),
+    );
+  void sweep();
+  const sweeper = setInterval(sweep, UPLOAD_SWEEP_MS);
+  sweeper.unref();
   const shownHost = ['0.0.0.0', '::', '127.0.0.1'].includes(options.host) ? 'localhost' : options.host;
   let closed: Promise<void> | undefined;
   return {
     url: `http://${shownHost}:${port}`,
     port,
     close() {
+      clearInterval(sweeper);
       closed ??= new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeIdleConnections();

@@ -2,6 +2,7 @@ import { request as httpRequest } from 'node:http';
 
 export interface HttpResponse {
   status: number;
+  body: Buffer;
   headers: Record<string, string | string[] | undefined>;
   text: string;
   // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies loosely
@@ -10,19 +11,24 @@ export interface HttpResponse {
   setCookie: string[];
 }
 
-/** A raw HTTP request (fetch cannot set the Host header, which selects the tenant). */
+/**
+ * A raw HTTP request (fetch cannot set the Host header, which selects the tenant). The path is sent
+ * exactly as given, without URL normalization, so tests can send `..` and odd encodings.
+ */
 export function request(
   baseUrl: string,
   method: string,
   path: string,
-  opts: { host?: string; headers?: Record<string, string>; body?: unknown; rawBody?: string } = {},
+  opts: { host?: string; headers?: Record<string, string>; body?: unknown; rawBody?: string | Buffer } = {},
 ): Promise<HttpResponse> {
-  const url = new URL(path, baseUrl);
+  const base = new URL(baseUrl);
   const body = opts.rawBody ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      url,
       {
+        hostname: base.hostname,
+        port: base.port,
+        path,
         method,
         headers: {
           ...(opts.host && { host: opts.host }),
@@ -34,7 +40,8 @@ export function request(
         const chunks: Buffer[] = [];
         res.on('data', (c) => chunks.push(c));
         res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
+          const raw = Buffer.concat(chunks);
+          const text = raw.toString('utf8');
           const setCookie = res.headers['set-cookie'] ?? [];
           const cookies: Record<string, string> = {};
           for (const line of setCookie) {
@@ -48,7 +55,15 @@ export function request(
           } catch {
             json = undefined;
           }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json, cookies, setCookie });
+          resolve({
+            status: res.statusCode ?? 0,
+            body: raw,
+            headers: res.headers,
+            text,
+            json,
+            cookies,
+            setCookie,
+          });
         });
       },
     );

@@ -5,6 +5,8 @@ export type AppErrorCode =
   | 'FORBIDDEN'
   | 'TENANT_MISMATCH'
   | 'NOT_FOUND'
+  /** It existed and is over for good (an ended playback session): start again rather than retry. */
+  | 'GONE'
   | 'CONFLICT'
   | 'PAYMENT_REQUIRED'
   | 'PRECONDITION_FAILED'
@@ -18,6 +20,7 @@ export const httpStatusOf: Record<AppErrorCode, number> = {
   TENANT_MISMATCH: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  GONE: 410,
   PRECONDITION_FAILED: 412,
   TOO_MANY_REQUESTS: 429,
 };

@@ -9,21 +9,28 @@ export { queueEmail } from './features/email/queue-email';
 export { sendOutboxEmail } from './features/email/send-outbox-email';
 export { checkHealth, type Health } from './features/health/check-health';
 export { sweepExpired } from './features/maintenance/sweep-expired';
+export { playbackTokenOf } from './features/playback/authorize-playback';
+export { fetchPlaybackKey, KEY_FETCHES_PER_WINDOW } from './features/playback/fetch-key';
+export { masterPlaylist } from './features/playback/master-playlist';
+export { mediaPlaylist } from './features/playback/media-playlist';
 export {
   type PlaybackClaims,
   signPlaybackToken,
   verifyPlaybackToken,
 } from './features/playback/playback-token';
+export { type PublicMedia, resolvePublicMedia } from './features/playback/public-media';
 export { hitRateLimit } from './features/rate-limit/hit-rate-limit';
 export { createTenant } from './features/tenants/create-tenant';
 export { publicTenant } from './features/tenants/manage-tenant';
 export { resolveTenant } from './features/tenants/resolve-tenant';
+export { type TraceVerdict, traceLeakedFile } from './features/tracing/trace-leak';
 export { createUser } from './features/users/create-user';
+export { acceptUpload } from './features/videos/accept-upload';
 export { createVideo, type UploadedSource } from './features/videos/create-video';
 export { publicVideo, studioVideo } from './features/videos/manage-videos';
+export { parseUploadMetadata, type UploadDeclaration } from './features/videos/upload-metadata';
 export { type VideoMetadata, videoMetadataInput } from './features/videos/videos.schemas';
 export { enqueue, type JobPayloads, type TaskName } from './lib/jobs';
 export { argon2Params, hashPassword, verifyPassword } from './lib/passwords';
 export { seal, unseal } from './lib/sealing';
 export { type AppRouter, appRouter, createCaller } from './router';
-export { type TraceVerdict, traceLeakedFile } from './features/tracing/trace-leak';

@@ -13,6 +13,8 @@ const trpcCodeOf: Record<AppErrorCode, TRPCError['code']> = {
   FORBIDDEN: 'FORBIDDEN',
   TENANT_MISMATCH: 'FORBIDDEN',
   NOT_FOUND: 'NOT_FOUND',
+  // tRPC has no 410; the AppError code still reaches the client in the error's data.
+  GONE: 'NOT_FOUND',
   CONFLICT: 'CONFLICT',
   PAYMENT_REQUIRED: 'PAYMENT_REQUIRED',
   PRECONDITION_FAILED: 'PRECONDITION_FAILED',

@@ -2,3 +2,4 @@ export { LockMode, MikroORM, UniqueConstraintViolationException } from '@mikro-o
 export * from './entities';
 export { type MigrationResult, migrate, migrationsDir } from './migrate';
 export { APP_ROLE, createOrm, type EntityManager, type OrmOptions, withHubScope, withTenant } from './orm';
+export { recordKeyFetch } from './repositories/playback';

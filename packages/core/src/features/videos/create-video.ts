@@ -19,9 +19,17 @@ export interface UploadedSource {
  */
 export async function createVideo(
   deps: TenantDeps,
-  input: { creatorId: string; metadata: VideoMetadata; source: UploadedSource; ip?: string },
+  input: {
+    creatorId: string;
+    metadata: VideoMetadata;
+    source: UploadedSource;
+    ip?: string;
+    /** The id to give the video, when its files were placed under it before the row exists. */
+    videoId?: string;
+  },
 ): Promise<{ videoId: string }> {
   const video = deps.em.create(VideoEntity, {
+    ...(input.videoId && { id: input.videoId }),
     tenantId: deps.tenantId,
     creatorId: input.creatorId,
     title: input.metadata.title,

@@ -4,6 +4,7 @@ import type { TenantDeps } from '../../deps';
 import { AppError, forbidden, notFound } from '../../errors';
 import { enqueue } from '../../lib/jobs';
 import { recordAudit } from '../audit/record-audit';
+import { mediaUrl } from '../playback/read-manifest';
 
 /** What anyone may see of a video in the catalog. */
 export function publicVideo(v: Video) {
@@ -20,9 +21,9 @@ export function publicVideo(v: Video) {
     width: v.width ?? null,
     height: v.height ?? null,
     hasPreview: v.hasPreview,
-    posterUrl: v.status === 'ready' ? `/media/${v.tenantId}/${v.id}/poster.jpg` : null,
+    posterUrl: v.status === 'ready' ? mediaUrl(v.tenantId, v.id, 'poster.jpg') : null,
     previewUrl:
-      v.status === 'ready' && v.hasPreview ? `/media/${v.tenantId}/${v.id}/preview/preview.m3u8` : null,
+      v.status === 'ready' && v.hasPreview ? mediaUrl(v.tenantId, v.id, 'preview/index.m3u8') : null,
     createdAt: v.createdAt,
   };
 }
