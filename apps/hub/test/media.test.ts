@@ -13,6 +13,7 @@ import { createHarness, type Harness, type TestClient } from '@ppv/core/testing'
 import { PlaybackSessionEntity, type Tenant, VideoEntity, VideoKeyEntity, withTenant } from '@ppv/db';
 import { segmentFileName, type VideoManifest } from '@ppv/media';
 import { codewordFor } from '@ppv/media/watermark';
+import { type RunningWorker, startWorker } from '@ppv/worker';
 import pg from 'pg';
 import pino from 'pino';
 import { chromium } from 'playwright-core';
@@ -1085,4 +1086,106 @@ describe('playback', () => {
       expect(ok.status).toBe(200);
     });
   });
+});
+
+describe('end to end: a tus upload, the real transcode task, then playback', () => {
+  let h2: Harness;
+  let hub2: RunningHub;
+  let worker: RunningWorker;
+  beforeAll(async () => {
+    h2 = await createHarness();
+    hub2 = await startHub({ deps: h2.deps, host: '127.0.0.1', port: 0, trustProxy: false });
+    worker = await startWorker({
+      deps: h2.deps,
+      connectionString: h2.db.url,
+      concurrency: 1,
+      mailer: null,
+      mailFrom: 'PPV <no-reply@hub.test>',
+      pollIntervalMs: 200,
+      transcodeWatchIntervalMs: 250,
+    });
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await hub2?.close();
+    // graphile-worker's stop() does not wait for its pool to end (lib.js: `pgPool.end()` without
+    // await); dropping the database under a closing connection surfaces as an unhandled 57P01.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await h2?.close();
+  });
+
+  it('uploads, transcodes with the A/B watermark, and plays in ffmpeg through the session’s playlists', async () => {
+    const t = await h2.tenant(h2.deps.config.defaultTenant);
+    const owner = await h2.signedIn(t, { role: 'creator' });
+    const clip = join(work, 'e2e.mp4');
+    await run('ffmpeg', [
+      ...['-hide_banner', '-loglevel', 'error', '-y'],
+      ...['-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=15:duration=4'],
+      ...['-f', 'lavfi', '-i', 'sine=frequency=330:duration=4'],
+      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', '-shortest', clip],
+    ]);
+    const bytes = await readFile(clip);
+    const headers = { ...TUS, cookie: cookieHeader(owner.cookies) };
+    const created = await request(hub2.url, 'POST', '/uploads', {
+      host: hostOf(t),
+      headers: {
+        ...headers,
+        'upload-length': String(bytes.length),
+        'upload-metadata': tusMetadata({ ...goodMetadata, previewSeconds: '0' }),
+      },
+    });
+    expect(created.status, created.text).toBe(201);
+    const done = await request(hub2.url, 'PATCH', created.headers.location as string, {
+      host: hostOf(t),
+      headers: { ...headers, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+      rawBody: bytes,
+    });
+    expect(done.status, done.text).toBe(200);
+    const { videoId } = done.json as { videoId: string };
+
+    const deadline = Date.now() + 120_000;
+    let status = 'queued';
+    while (status !== 'ready' && status !== 'error' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 300));
+      status = (await owner.api.videos.get({ videoId })).status;
+    }
+    expect(status).toBe('ready');
+
+    const hub2Port = new URL(hub2.url).port;
+    for (const session of [
+      await owner.api.playback.start({ videoId }),
+      await owner.api.playback.start({ videoId }),
+    ]) {
+      const media = await request(hub2.url, 'GET', `/play/${session.sessionId}/180p.m3u8`, {
+        host: hostOf(t),
+        headers: bearer(session.token),
+      });
+      expect(media.status, media.text).toBe(200);
+      for (const uri of media.text.split('\n').filter((l) => l.startsWith('/media/'))) {
+        const head = await request(hub2.url, 'HEAD', uri, { host: hostOf(t) });
+        expect([uri, head.status]).toEqual([uri, 200]);
+      }
+      const out = join(work, `e2e-${session.sessionId}.mp4`);
+      await run('ffmpeg', [
+        ...['-hide_banner', '-loglevel', 'error', '-y'],
+        ...[
+          '-i',
+          `http://127.0.0.1:${hub2Port}${session.masterUrl}?token=${session.token}`,
+          '-c',
+          'copy',
+          out,
+        ],
+      ]);
+      const { stdout } = await run('ffprobe', [
+        '-v',
+        'error',
+        '-show_entries',
+        'format=duration',
+        '-of',
+        'csv=p=0',
+        out,
+      ]);
+      expect(Number(stdout)).toBeGreaterThan(3.5);
+    }
+  }, 180_000);
 });
