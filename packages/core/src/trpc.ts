@@ -84,21 +84,25 @@ const rollback = new Error('rollback');
 
 /**
  * Every procedure runs in one transaction scoped to the request's tenant (row-level security),
- * with the caller resolved from the session cookie or an API token. A failed procedure rolls back.
+ * with the caller resolved from the session cookie or an API token. A failed procedure rolls back;
+ * a successful one records the use of its credential last, just before the commit.
  */
 const tenantTransaction = t.middleware(async ({ ctx, next }) => {
   const call = async (em: EntityManager) => {
     const tx: TenantDeps = { ...ctx.deps, em, tenantId: ctx.tenant.id };
-    const { auth, problem } = await resolveAuth(tx, ctx.req, ctx.tenant);
-    return next({
+    const { auth, problem, touch } = await resolveAuth(tx, ctx.req, ctx.tenant);
+    const result = await next({
       ctx: { em, tx, auth: auth as AuthInfo | null, authProblem: problem as AuthProblem | null },
     });
+    return { result, touch };
   };
-  let result: Awaited<ReturnType<typeof call>> | undefined;
+  let result: Awaited<ReturnType<typeof call>>['result'] | undefined;
   try {
     await withTenant(ctx.deps.orm, ctx.tenant.id, async (em) => {
-      result = await call(em);
+      const done = await call(em);
+      result = done.result;
       if (!result.ok) throw rollback;
+      await done.touch?.();
     });
   } catch (error) {
     if (error !== rollback) throw error;

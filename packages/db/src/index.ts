@@ -2,4 +2,14 @@ export { LockMode, MikroORM, UniqueConstraintViolationException } from '@mikro-o
 export * from './entities';
 export { type MigrationResult, migrate, migrationsDir } from './migrate';
 export { APP_ROLE, createOrm, type EntityManager, type OrmOptions, withHubScope, withTenant } from './orm';
+export {
+  type CredentialLookup,
+  type CredentialUser,
+  findApiTokenCredential,
+  findSessionCredential,
+  findUserProfile,
+  touchApiToken,
+  touchSession,
+  type UserProfile,
+} from './repositories/auth';
 export { recordKeyFetch } from './repositories/playback';

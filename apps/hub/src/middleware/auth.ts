@@ -18,9 +18,15 @@ declare global {
 export function requireAuth(deps: AppDeps) {
   return async (req: Request, res: Response, next: NextFunction) => {
     try {
-      const { auth, problem } = await withTenant(deps.orm, req.tenant.id, (em) =>
-        resolveAuth({ ...deps, em, tenantId: req.tenant.id }, requestMeta(req), req.tenant),
-      );
+      const { auth, problem } = await withTenant(deps.orm, req.tenant.id, async (em) => {
+        const resolved = await resolveAuth(
+          { ...deps, em, tenantId: req.tenant.id },
+          requestMeta(req),
+          req.tenant,
+        );
+        await resolved.touch?.();
+        return resolved;
+      });
       if (!auth) {
         res.status(401).json({
           error: {

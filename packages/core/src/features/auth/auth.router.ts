@@ -1,4 +1,3 @@
-import { UserEntity, WalletEntity } from '@ppv/db';
 import { authedProcedure, publicProcedure, router, sessionProcedure } from '../../trpc';
 import {
   changePasswordInput,
@@ -12,9 +11,9 @@ import { changePassword } from './change-password';
 import { forgotPassword } from './forgot-password';
 import { login } from './login';
 import { logout } from './logout';
+import { me } from './me';
 import { register } from './register';
 import { resetPassword } from './reset-password';
-import { csrfTokenFor } from './resolve-auth';
 import { listSessions, revokeSession } from './sessions';
 
 export const authRouter = router({
@@ -32,24 +31,7 @@ export const authRouter = router({
   }),
 
   /** The signed-in user, their role here, linked wallets and the CSRF token; null when signed out. */
-  me: publicProcedure.query(async ({ ctx }) => {
-    if (!ctx.auth) return null;
-    const [user, wallets] = await Promise.all([
-      ctx.em.findOneOrFail(UserEntity, { id: ctx.auth.userId }, { populate: ['passwordHash'] }),
-      ctx.em.find(WalletEntity, { userId: ctx.auth.userId }, { orderBy: { createdAt: 'asc' } }),
-    ]);
-    return {
-      id: user.id,
-      username: user.username,
-      email: user.email ?? null,
-      hasPassword: !!user.passwordHash,
-      isHubAdmin: user.isHubAdmin,
-      role: ctx.auth.role,
-      via: ctx.auth.via,
-      wallets: wallets.map((w) => ({ address: w.address, chainId: w.chainId })),
-      csrfToken: csrfTokenFor(ctx.deps.config.sessionSecret, ctx.req.cookies),
-    };
-  }),
+  me: publicProcedure.query(({ ctx }) => me(ctx.tx, { auth: ctx.auth, cookies: ctx.req.cookies })),
 
   forgotPassword: publicProcedure.input(forgotPasswordInput).mutation(async ({ ctx, input }) => {
     await forgotPassword(ctx.tx, { email: input.email, req: ctx.req, tenantName: ctx.tenant.name });

@@ -1,4 +1,4 @@
-import { SessionEntity, withTenant } from '@ppv/db';
+import { SessionEntity, UserEntity, withTenant } from '@ppv/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, type Harness, PASSWORD, unique } from '../../testing';
 
@@ -249,6 +249,48 @@ describe('sessions', () => {
     await expect(noCsrf.api.auth.sessions.revoke({ sessionId: crypto.randomUUID() })).rejects.toMatchObject({
       code: 'FORBIDDEN',
     });
+  });
+});
+
+describe('the caller', () => {
+  it("behavior: the role is the user's membership here; a hub admin acts as tenant admin", async () => {
+    const tenant = await h.tenant();
+    const creator = await h.signedIn(tenant, { role: 'creator' });
+    expect(await creator.api.auth.me()).toMatchObject({ role: 'creator', isHubAdmin: false });
+    const admin = await h.signedIn(tenant, { hubAdmin: true });
+    expect(await admin.api.auth.me()).toMatchObject({ role: 'tenant_admin', isHubAdmin: true });
+  });
+
+  it('error: a disabled account is signed out', async () => {
+    const tenant = await h.tenant();
+    const user = await h.signedIn(tenant);
+    await h.db.orm.em.fork().nativeUpdate(UserEntity, { id: user.userId }, { status: 'disabled' });
+    expect(await user.api.auth.me()).toBeNull();
+    await expect(user.api.auth.sessions.list()).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+      message: 'This account is disabled',
+    });
+  });
+
+  it('behavior: last seen moves at most once a minute, and not for a request that failed', async () => {
+    const tenant = await h.tenant();
+    const user = await h.signedIn(tenant);
+    const lastSeen = () =>
+      withTenant(h.db.orm, tenant.id, async (em) => {
+        const session = await em.findOneOrFail(SessionEntity, { userId: user.userId });
+        return session.lastSeenAt.getTime();
+      });
+    const signedInAt = await lastSeen();
+    h.advance(30_000);
+    await user.api.auth.me();
+    expect(await lastSeen()).toBe(signedInAt);
+    h.advance(31_000);
+    await expect(user.api.auth.sessions.revoke({ sessionId: crypto.randomUUID() })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    expect(await lastSeen()).toBe(signedInAt);
+    await user.api.auth.me();
+    expect(await lastSeen()).toBeGreaterThanOrEqual(signedInAt + 61_000);
   });
 });
 

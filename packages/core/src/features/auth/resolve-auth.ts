@@ -1,4 +1,11 @@
-import { ApiTokenEntity, MembershipEntity, SessionEntity, type Tenant, UserEntity } from '@ppv/db';
+import {
+  type CredentialLookup,
+  findApiTokenCredential,
+  findSessionCredential,
+  type Tenant,
+  touchApiToken,
+  touchSession,
+} from '@ppv/db';
 import type { AuthInfo, AuthProblem, RequestMeta } from '../../context';
 import type { TenantDeps } from '../../deps';
 import { AppError } from '../../errors';
@@ -14,40 +21,49 @@ export function csrfTokenFor(secret: string, cookies: RequestMeta['cookies']): s
   return sid ? csrfTokenForSid(secret, sid) : null;
 }
 
-async function authInfo(
-  deps: TenantDeps,
-  tenant: Tenant,
-  userId: string,
-  via: AuthInfo['via'],
-  ids: { sessionId?: string; apiTokenId?: string },
-): Promise<{ auth: AuthInfo | null; problem: AuthProblem | null }> {
-  const user = await deps.em.findOne(UserEntity, { id: userId });
+export interface AuthResolution {
+  auth: AuthInfo | null;
+  problem: AuthProblem | null;
+  /**
+   * Records that the session or API token was used (at most once a minute), in the same
+   * transaction. Run it after the request's work, just before the commit: the row lock it takes
+   * is then held only until the commit, so concurrent requests with the same credential barely
+   * wait on each other. Null when there is nothing to record.
+   */
+  touch: (() => Promise<void>) | null;
+}
+
+const needsTouch = (lastUsedAt: Date | null, now: Date) =>
+  !lastUsedAt || now.getTime() - lastUsedAt.getTime() > TOUCH_EVERY_MS;
+
+function authInfo(found: CredentialLookup, via: AuthInfo['via']): Pick<AuthResolution, 'auth' | 'problem'> {
+  const { user } = found;
   if (user?.status !== 'active') return { auth: null, problem: 'disabled' };
-  const membership = await deps.em.findOne(MembershipEntity, { tenantId: tenant.id, userId });
   return {
     auth: {
-      userId,
+      userId: found.userId,
       username: user.username,
-      email: user.email ?? null,
+      email: user.email,
       isHubAdmin: user.isHubAdmin,
-      role: user.isHubAdmin ? 'tenant_admin' : (membership?.role ?? null),
+      role: user.isHubAdmin ? 'tenant_admin' : found.role,
       via,
-      sessionId: ids.sessionId ?? null,
-      apiTokenId: ids.apiTokenId ?? null,
+      sessionId: via === 'session' ? found.id : null,
+      apiTokenId: via === 'api_token' ? found.id : null,
     },
     problem: null,
   };
 }
 
 /**
- * Who is calling: an API token in `Authorization: Bearer`, else the session cookie. Lookups run
- * inside the tenant's transaction, so a session or token of another tenant is simply not found.
+ * Who is calling: an API token in `Authorization: Bearer`, else the session cookie. The credential,
+ * its user and the user's membership come in one query inside the tenant's transaction, so a
+ * session or token of another tenant is simply not found.
  */
 export async function resolveAuth(
   deps: TenantDeps,
   req: RequestMeta,
   tenant: Tenant,
-): Promise<{ auth: AuthInfo | null; problem: AuthProblem | null }> {
+): Promise<AuthResolution> {
   const now = deps.clock();
   if (req.authorization) {
     const match = /^Bearer\s+(\S+)$/i.exec(req.authorization);
@@ -55,23 +71,23 @@ export async function resolveAuth(
     if (!token?.startsWith(API_TOKEN_PREFIX)) {
       throw new AppError('UNAUTHORIZED', 'Malformed Authorization header; expected "Bearer ppv_pat_…"');
     }
-    const row = await deps.em.findOne(ApiTokenEntity, { tokenHash: sha256(token) });
+    const row = await findApiTokenCredential(deps.em, tenant.id, sha256(token));
     if (!row) throw new AppError('UNAUTHORIZED', 'Unknown API token');
     if (row.revokedAt) throw new AppError('UNAUTHORIZED', 'This API token was revoked');
     if (row.expiresAt && row.expiresAt <= now)
       throw new AppError('UNAUTHORIZED', 'This API token has expired');
-    if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > TOUCH_EVERY_MS) row.lastUsedAt = now;
-    return authInfo(deps, tenant, row.userId, 'api_token', { apiTokenId: row.id });
+    const touch = needsTouch(row.lastUsedAt, now) ? () => touchApiToken(deps.em, row.id, now) : null;
+    return { ...authInfo(row, 'api_token'), touch };
   }
 
   const cookie = req.cookies[SESSION_COOKIE];
-  if (!cookie) return { auth: null, problem: null };
+  if (!cookie) return { auth: null, problem: null, touch: null };
   const sid = readSessionCookie(deps.config.sessionSecret, cookie);
-  if (!sid) return { auth: null, problem: 'tampered' };
-  const session = await deps.em.findOne(SessionEntity, { tokenHash: sha256(sid) });
-  if (!session) return { auth: null, problem: 'unknown' };
-  if (session.revokedAt) return { auth: null, problem: 'revoked' };
-  if (session.expiresAt <= now) return { auth: null, problem: 'expired' };
-  if (now.getTime() - session.lastSeenAt.getTime() > TOUCH_EVERY_MS) session.lastSeenAt = now;
-  return authInfo(deps, tenant, session.userId, 'session', { sessionId: session.id });
+  if (!sid) return { auth: null, problem: 'tampered', touch: null };
+  const session = await findSessionCredential(deps.em, tenant.id, sha256(sid));
+  if (!session) return { auth: null, problem: 'unknown', touch: null };
+  if (session.revokedAt) return { auth: null, problem: 'revoked', touch: null };
+  if (session.expiresAt && session.expiresAt <= now) return { auth: null, problem: 'expired', touch: null };
+  const touch = needsTouch(session.lastUsedAt, now) ? () => touchSession(deps.em, session.id, now) : null;
+  return { ...authInfo(session, 'session'), touch };
 }
