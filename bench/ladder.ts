@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
@@ -46,6 +46,8 @@ interface Run {
   /** user + sys of the ffmpeg processes, from this process's cutime + cstime. */
   cpuSeconds: number;
   processes: number;
+  /** The 1-minute load average when the run started: well above the core count means a disturbed run. */
+  loadAtStart: number;
   outputBytes: number;
   segments: number;
 }
@@ -109,20 +111,31 @@ async function outputOf(dir: string): Promise<{ bytes: number; segments: number 
 
 async function measure(
   variant: Variant,
-  round: number,
+  roundNo: number,
   work: (outDir: string) => Promise<number>,
 ): Promise<Run> {
   const outDir = await mkdtemp(join(tmpdir(), 'ppv-bench-ladder-'));
   try {
+    const loadAtStart = round(loadavg()[0]!);
     const cpuBefore = await childCpuSeconds();
     const start = performance.now();
     const processes = await work(outDir);
     const wallSeconds = (performance.now() - start) / 1000;
     const cpuSeconds = (await childCpuSeconds()) - cpuBefore;
     const { bytes, segments } = await outputOf(outDir);
-    const run = { variant, round, wallSeconds, cpuSeconds, processes, outputBytes: bytes, segments };
+    const run = {
+      variant,
+      round: roundNo,
+      wallSeconds,
+      cpuSeconds,
+      processes,
+      loadAtStart,
+      outputBytes: bytes,
+      segments,
+    };
     process.stdout.write(
-      `  round ${round} ${variant}: ${round2(wallSeconds)} s wall, ${round2(cpuSeconds)} s CPU, ${segments} segments\n`,
+      `  round ${roundNo} ${variant}: ${round2(wallSeconds)} s wall, ${round2(cpuSeconds)} s CPU, ` +
+        `${segments} segments, load ${loadAtStart} at start\n`,
     );
     return run;
   } finally {
@@ -240,7 +253,19 @@ async function main(): Promise<void> {
     cpu: round(per.cpuSeconds / one.cpuSeconds),
   };
   printTable(
-    `ladder, median of ${ROUNDS} rounds (every run: ${runs.map((r) => `${r.variant} ${round2(r.wallSeconds)} s`).join(', ')})`,
+    'every run',
+    ['round', 'variant', 'wall s', 'CPU s', 'CPU/wall', 'load at start'],
+    runs.map((r) => [
+      r.round,
+      r.variant,
+      round2(r.wallSeconds),
+      round2(r.cpuSeconds),
+      round(r.cpuSeconds / r.wallSeconds),
+      r.loadAtStart,
+    ]),
+  );
+  printTable(
+    `ladder, median of ${ROUNDS} rounds on ${cpus().length} CPUs`,
     [
       'variant',
       'ffmpeg processes',

@@ -307,7 +307,8 @@ function buildArgs(options: TranscodeOptions, p: Plan, keyInfoFile: string): str
   const graph: string[] = [];
   const fps = probe.frameRate && probe.frameRate > MAX_FRAME_RATE ? `fps=${MAX_FRAME_RATE},` : '';
   const labels = Array.from({ length: branches }, (_, i) => `[s${i}]`);
-  graph.push(`[0:${probe.videoStreamIndex}]${fps}split=${branches}${labels.join('')}`);
+  const split = branches > 1 ? `split=${branches}` : 'null';
+  graph.push(`[0:${probe.videoStreamIndex}]${fps}${split}${labels.join('')}`);
   let branch = 0;
   // The ladder cascades: each rung is scaled from the one above it rather than from the source,
   // which halves the scaling work of a 1080p ladder (rungs are sorted largest first, see plan).
