@@ -80,19 +80,21 @@ CREATE TABLE key_fetches (
 );
 CREATE INDEX key_fetches_session_idx ON key_fetches (session_id, fetched_at DESC);
 
-DO $$
-DECLARE
-  t text;
+-- One way to put a tenant-owned table under row-level security, for this and later migrations.
+CREATE FUNCTION ppv_isolate_by_tenant(t regclass) RETURNS void
+  LANGUAGE plpgsql
+  AS $$
 BEGIN
-  FOREACH t IN ARRAY ARRAY['videos', 'video_keys', 'video_allowlist', 'playback_sessions', 'key_fetches']
-  LOOP
-    EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-    EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
-    EXECUTE format(
-      'CREATE POLICY tenant_isolation ON %I USING (tenant_id = ppv_current_tenant() OR ppv_hub_scope()) '
-      'WITH CHECK (tenant_id = ppv_current_tenant() OR ppv_hub_scope())', t);
-  END LOOP;
+  EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t);
+  EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', t);
+  EXECUTE format(
+    'CREATE POLICY tenant_isolation ON %s USING (tenant_id = ppv_current_tenant() OR ppv_hub_scope()) '
+    'WITH CHECK (tenant_id = ppv_current_tenant() OR ppv_hub_scope())', t);
 END
 $$;
+REVOKE ALL ON FUNCTION ppv_isolate_by_tenant(regclass) FROM PUBLIC;
+
+SELECT ppv_isolate_by_tenant(t)
+  FROM unnest(ARRAY['videos', 'video_keys', 'video_allowlist', 'playback_sessions', 'key_fetches']::regclass[]) AS t;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON videos, video_keys, video_allowlist, playback_sessions, key_fetches TO ppv_app;
