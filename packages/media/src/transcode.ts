@@ -17,6 +17,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { MediaError } from './errors';
 import { defaultTools, type FfmpegProgress, runFfmpeg } from './ffmpeg';
@@ -115,6 +116,14 @@ const THUMBS_DIR = '.thumbs';
 /** Sources faster than this are resampled to it: nothing we serve needs more. */
 const MAX_FRAME_RATE = 60;
 const AUDIO_RATE = 48_000;
+
+/**
+ * Frame threads of each libx264 encoder of the ladder. One ffmpeg thread feeds every rung's encoder
+ * in turn, and an encoder whose frame threads are all busy blocks it, so the other rungs run dry:
+ * deeper per-rung pipelines than x264's default (1.5 × cores, 3 on a 2-core machine) keep the cores
+ * busy (bench/ladder.ts). Never fewer than the default.
+ */
+const X264_THREADS_PER_RUNG = Math.max(6, Math.ceil(availableParallelism() * 1.5));
 
 /** The frame rate the renditions get: the source's, at most 60, 30 when unknown. */
 export function outputFrameRate(probe: ProbeResult): number {
@@ -367,6 +376,7 @@ function buildArgs(options: TranscodeOptions, p: Plan, keyInfoFile: string): str
   });
   p.ladder.forEach((rung, i) => {
     args.push(...encoderArgs(p.encoder, rung, `v:${i}`, p.gop), ...audio(`a:${i}`, rung.audioBitrate));
+    if (p.encoder === 'libx264') args.push(`-threads:v:${i}`, String(X264_THREADS_PER_RUNG));
   });
   args.push(
     '-force_key_frames:v',
