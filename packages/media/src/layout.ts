@@ -17,6 +17,7 @@
  * variant it is given for each index, and the other variant's file cannot be guessed from it.
  */
 import { createHmac } from 'node:crypto';
+import type { HlsManifest } from './transcode';
 import type { Variant } from './watermark';
 
 /** The folder under a video's prefix that one transcode publishes atomically. */
@@ -56,19 +57,10 @@ export interface VideoManifest {
   variants: Variant[];
   /** Top rung first. */
   renditions: ManifestRendition[];
-  preview: { playlist: string; width: number; height: number; durationSeconds: number } | null;
-  poster: { file: string; width: number; height: number } | null;
-  storyboard: {
-    image: string;
-    /** WebVTT, one cue per thumbnail: `storyboard.jpg#xywh=x,y,w,h`. */
-    index: string;
-    tileWidth: number;
-    tileHeight: number;
-    columns: number;
-    rows: number;
-    count: number;
-    intervalSeconds: number;
-  } | null;
+  /** As `transcodeToHls` made them (paths relative to `hls/`). */
+  preview: HlsManifest['preview'];
+  poster: HlsManifest['poster'];
+  storyboard: HlsManifest['storyboard'];
   /**
    * The tracer's references for the A/B mark, or null when unmarked: one per rendition (each made at
    * its size); `reference` is the top rendition's, the one to trace with by default.

@@ -6,6 +6,7 @@ import { OutboxEmailEntity, withTenant } from '@ppv/db';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningWorker, startWorker } from '../src/index';
+import { waiter } from './wait-for';
 
 interface Received {
   to: string[];
@@ -18,19 +19,7 @@ let smtpPort: number;
 const inbox: Received[] = [];
 let rejectNext = 0;
 
-async function waitFor<T>(
-  fn: () => Promise<T | undefined> | T | undefined,
-  what: string,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitFor = waiter(15_000, 100);
 
 beforeAll(async () => {
   h = await createHarness();

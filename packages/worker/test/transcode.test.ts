@@ -15,6 +15,7 @@ import { makeWorkerUtils } from 'graphile-worker';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningWorker, startWorker } from '../src/index';
+import { waiter } from './wait-for';
 
 const exec = promisify(execFile);
 const SLOW_FFMPEG = fileURLToPath(new URL('./fixtures/slow-ffmpeg.sh', import.meta.url));
@@ -92,19 +93,7 @@ afterAll(async () => {
   await rm(clipDir, { recursive: true, force: true });
 });
 
-async function waitFor<T>(
-  fn: () => Promise<T | undefined> | T | undefined,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const waitFor = waiter(30_000);
 
 interface Uploaded {
   tenant: Tenant;
