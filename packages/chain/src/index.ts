@@ -18,6 +18,23 @@ export {
 } from './client';
 export * from './generated';
 export {
+  BPS_TOTAL,
+  INVOICE_DOMAIN_NAME,
+  INVOICE_DOMAIN_VERSION,
+  type InvoiceDomain,
+  type InvoiceMessage,
+  invoiceDigest,
+  invoiceDomain,
+  invoiceSigner,
+  invoiceTypes,
+  NATIVE_TOKEN,
+  newInvoiceId,
+  paidEvent,
+  signInvoice,
+  splitAmount,
+  videoIdHash,
+} from './invoice';
+export {
   createSiweMessage,
   generateSiweNonce,
   parseSiweMessage,
