@@ -293,6 +293,22 @@ const matrix: Record<string, Attack> = {
       expect((await f.intruderOnA.api.playback.sessions()).map((s) => s.id)).not.toContain(f.a.playbackId);
     },
   ),
+  'access.check': async (f) => {
+    await expect(f.intruderOnA.api.access.check({ videoId: f.videoOfB })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    expect(await f.cookiesOfBOnA.api.access.check({ videoId: f.a.videoId })).toMatchObject({
+      allowed: false,
+      reason: 'sign_in_required',
+    });
+    await expect(f.tokenOfBOnA.api.access.check({ videoId: f.a.videoId })).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+    });
+    expect(await f.intruderOnA.api.access.check({ videoId: f.a.videoId })).toMatchObject({
+      allowed: false,
+      reason: 'payment_required',
+    });
+  },
 };
 
 let h: Harness;

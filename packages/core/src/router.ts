@@ -1,3 +1,4 @@
+import { accessRouter } from './features/access-check/access-check.router';
 import { apiTokensRouter } from './features/api-tokens/api-tokens.router';
 import { authRouter } from './features/auth/auth.router';
 import { playbackRouter } from './features/playback/playback.router';
@@ -14,6 +15,7 @@ export const appRouter = router({
   hub: hubRouter,
   videos: videosRouter,
   playback: playbackRouter,
+  access: accessRouter,
 });
 
 export type AppRouter = typeof appRouter;
