@@ -104,13 +104,22 @@ export function createPpvClient(options: PpvClientOptions): PpvClient {
   /** undefined: not known yet; null: there is none (signed out, or an API token). */
   let csrf: string | null | undefined = token ? null : undefined;
 
+  const url = (path: string): string => {
+    const u = new URL(path, `${hub}/`);
+    if (options.tenant && u.origin === base.origin && !u.searchParams.has('tenant'))
+      u.searchParams.set('tenant', options.tenant);
+    return u.toString();
+  };
+
   const hubFetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
     const headers = new Headers(init.headers);
     if (options.tenant) headers.set('x-ppv-tenant', options.tenant);
     if (token) headers.set('authorization', `Bearer ${token}`);
     const cookie = jar?.header();
     if (cookie) headers.set('cookie', cookie);
-    const response = await doFetch(input, { ...init, headers, credentials: token ? 'omit' : 'include' });
+    // In the query too: a browser's CORS preflight carries the URL but none of the request's headers.
+    const target = options.tenant ? url(String(input)) : input;
+    const response = await doFetch(target, { ...init, headers, credentials: token ? 'omit' : 'include' });
     jar?.store(response.headers);
     if (!response.ok && response.headers.get('content-type')?.includes('json')) {
       const routeError = hubRouteError(
@@ -146,13 +155,6 @@ export function createPpvClient(options: PpvClientOptions): PpvClient {
     } catch (error) {
       throw toPpvError(error, path);
     }
-  };
-
-  const url = (path: string): string => {
-    const u = new URL(path, `${hub}/`);
-    if (options.tenant && u.origin === base.origin && !u.searchParams.has('tenant'))
-      u.searchParams.set('tenant', options.tenant);
-    return u.toString();
   };
 
   const withUrls = <V extends { posterUrl: string | null; previewUrl: string | null }>(v: V): V => ({
