@@ -92,6 +92,28 @@ export interface PpvClient {
   };
 }
 
+/** The wallet's first account; a refusal is SIGNATURE_REJECTED like a refused signature. */
+async function walletAccount(provider: Eip1193Provider): Promise<string> {
+  let accounts: unknown;
+  try {
+    accounts = await provider.request({ method: 'eth_requestAccounts' });
+  } catch (error) {
+    throw new PpvError('SIGNATURE_REJECTED', 'The wallet did not share an account', {
+      status: 0,
+      path: 'eth_requestAccounts',
+      cause: error,
+    });
+  }
+  const [first] = Array.isArray(accounts) ? accounts : [];
+  if (typeof first !== 'string') {
+    throw new PpvError('SIGNATURE_REJECTED', 'The wallet offered no account', {
+      status: 0,
+      path: 'eth_requestAccounts',
+    });
+  }
+  return first;
+}
+
 const inBrowser = () => typeof document !== 'undefined' && typeof document.cookie === 'string';
 
 /** A client for one tenant of a hub. Works in browsers (session cookie + CSRF token) and Node 22+. */
@@ -244,13 +266,7 @@ export function createPpvClient(options: PpvClientOptions): PpvClient {
           return signedIn(r.csrfToken, 'auth.login');
         }),
       async signInWithEthereum(opts) {
-        const address =
-          opts.address ??
-          (await call('eth_requestAccounts', async () => {
-            const accounts = (await opts.provider.request({ method: 'eth_requestAccounts' })) as string[];
-            if (!accounts?.[0]) throw new PpvError('SIGNATURE_REJECTED', 'The wallet offered no account');
-            return accounts[0];
-          }));
+        const address = opts.address ?? (await walletAccount(opts.provider));
         const challenge = await call('siwe.nonce', () => trpc.siwe.nonce.mutate());
         const issuedAt = new Date();
         const message = siweMessage({

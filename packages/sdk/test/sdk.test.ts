@@ -122,7 +122,7 @@ describe('accounts', () => {
     expect([again.created, again.username]).toEqual([false, me.username]);
   });
 
-  it('error: a wallet that refuses to sign is SIGNATURE_REJECTED, and nobody is signed in', async () => {
+  it('error: a wallet that refuses to sign or to share an account is SIGNATURE_REJECTED, and nobody is signed in', async () => {
     const client = clientFor();
     await expect(
       client.auth.signInWithEthereum({ provider: walletProvider({ refuse: true }) }),
@@ -131,6 +131,13 @@ describe('accounts', () => {
       message: 'The wallet did not sign the sign-in message',
     });
     expect(await client.auth.me()).toBeNull();
+    const locked: Eip1193Provider = {
+      request: () => Promise.reject(Object.assign(new Error('User rejected the request.'), { code: 4001 })),
+    };
+    await expect(client.auth.signInWithEthereum({ provider: locked })).rejects.toMatchObject({
+      code: 'SIGNATURE_REJECTED',
+      message: 'The wallet did not share an account',
+    });
   });
 
   it('an API token client needs no cookie and no CSRF token', async () => {
