@@ -4,11 +4,13 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { type AnvilInstance, createChainClient, startAnvil } from '@ppv/chain';
 import { createHarness, type Harness, PASSWORD } from '@ppv/core/testing';
 import type { Tenant } from '@ppv/db';
 import { type RunningHub, startHub } from '@ppv/hub';
 import { type RunningWorker, startWorker } from '@ppv/worker';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeClip, startEmbedSite, uploadAndTranscode } from './fixtures';
 
@@ -17,6 +19,7 @@ const playerDir = new URL('..', import.meta.url).pathname;
 const screenshots = join(playerDir, 'test-results');
 
 let h: Harness;
+let anvil: AnvilInstance;
 let hub: RunningHub;
 let worker: RunningWorker;
 let work: string;
@@ -33,7 +36,10 @@ beforeAll(async () => {
     cwd: playerDir,
   });
   embed = await startEmbedSite(join(work, 'dist', 'ppv-player.js'));
-  h = await createHarness();
+  anvil = await startAnvil();
+  h = await createHarness({
+    chain: { client: createChainClient({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId }), chainId: 31337 },
+  });
   tenant = await h.tenant();
   const admin = await h.signedIn(tenant, { role: 'tenant_admin' });
   await admin.api.tenant.update({
@@ -77,6 +83,7 @@ afterAll(async () => {
   // graphile-worker's stop() does not wait for its pool to end (see apps/hub/test/media.test.ts).
   await new Promise((resolve) => setTimeout(resolve, 500));
   await h?.close();
+  await anvil?.stop();
   if (work) await rm(work, { recursive: true, force: true });
 });
 
@@ -213,6 +220,35 @@ describe('<ppv-player>', () => {
     expect(await shadowText(page)).toContain(
       'Playback is paused because the viewer watermark could not be shown.',
     );
+    await page.close();
+  });
+
+  it('with a wallet on the page, the paywall signs in with Ethereum (SIWE), then asks the new account to pay', async () => {
+    const account = privateKeyToAccount(generatePrivateKey());
+    const page = await browser.newPage();
+    // An injected EIP-1193 wallet whose key stays in the test: the page asks, Node signs.
+    await page.exposeFunction('signWithTestWallet', (hex: `0x${string}`) =>
+      account.signMessage({ message: { raw: hex } }),
+    );
+    await page.addInitScript((address) => {
+      const sign = (window as unknown as { signWithTestWallet(h: string): Promise<string> })
+        .signWithTestWallet;
+      (window as unknown as { ethereum: unknown }).ethereum = {
+        request: async ({ method, params }: { method: string; params: string[] }) =>
+          method === 'eth_requestAccounts' ? [address] : method === 'personal_sign' ? sign(params[0]!) : null,
+      };
+    }, account.address);
+    const params = new URLSearchParams({ hub: hubUrl(), tenant: tenant.slug, video: paid });
+    await page.goto(`${embed.origin}/?${params}`);
+    await waitForState(page, 'paywall');
+    await page.getByRole('button', { name: 'Sign in with a wallet' }).click();
+    await page.getByRole('button', { name: 'Buy a view' }).waitFor();
+    expect((await events(page)).map((e) => e.name)).toContain('ppv-signed-in');
+    const wallets = await h.db.orm.em
+      .fork()
+      .getConnection()
+      .execute('SELECT address FROM wallets WHERE lower(address) = lower(?)', [account.address]);
+    expect(wallets).toHaveLength(1);
     await page.close();
   });
 
