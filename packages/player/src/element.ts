@@ -135,11 +135,18 @@ export class PpvPlayerElement extends HTMLElement {
     this.#setState('loading');
     this.#showPanel([element('p', { textContent: 'Loading…', role: 'status' })]);
     const tenant = this.getAttribute('tenant') ?? undefined;
-    if (!this.#client || this.#client.hub !== new URL(hub).origin || this.#client.tenant !== tenant) {
-      this.#client = createPpvClient({ hub, ...(tenant && { tenant }) });
+    if (!URL.canParse(hub)) {
+      this.#error(`The player's hub attribute is not a web address: ${hub}`, false);
+      return;
     }
+    const base = new URL(hub);
+    const same = this.#client?.hub === base.origin + base.pathname.replace(/\/+$/, '');
+    const client =
+      this.#client && same && this.#client.tenant === tenant
+        ? this.#client
+        : createPpvClient({ hub, ...(tenant && { tenant }) });
+    this.#client = client;
     try {
-      const client = this.#client;
       const [branding, info] = await Promise.all([client.branding(), client.videos.get(videoId)]);
       if (generation !== this.#generation) return;
       this.#tenant = branding;

@@ -288,6 +288,17 @@ describe('<ppv-player>', () => {
     await page.close();
   });
 
+  it('error: a hub attribute that is not a web address says so', async () => {
+    const page = await browser.newPage();
+    const params = new URLSearchParams({ hub: 'videos dot example', tenant: tenant.slug, video: paid });
+    await page.goto(`${embed.origin}/?${params}`);
+    await waitForState(page, 'error');
+    expect(await shadowText(page)).toContain(
+      "The player's hub attribute is not a web address: videos dot example",
+    );
+    await page.close();
+  });
+
   it('error: a video that does not exist says so in plain words', async () => {
     const page = await openPlayer(crypto.randomUUID());
     await waitForState(page, 'error');
