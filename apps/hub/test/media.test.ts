@@ -10,7 +10,14 @@ import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { createVideo, KEY_FETCHES_PER_WINDOW, signPlaybackToken, unseal } from '@ppv/core';
 import { createHarness, type Harness, type TestClient } from '@ppv/core/testing';
-import { PlaybackSessionEntity, type Tenant, VideoEntity, VideoKeyEntity, withTenant } from '@ppv/db';
+import {
+  createOrm,
+  PlaybackSessionEntity,
+  type Tenant,
+  VideoEntity,
+  VideoKeyEntity,
+  withTenant,
+} from '@ppv/db';
 import { segmentFileName, type VideoManifest } from '@ppv/media';
 import { codewordFor } from '@ppv/media/watermark';
 import { type RunningWorker, startWorker } from '@ppv/worker';
@@ -930,6 +937,35 @@ describe('playback', () => {
         402,
         'Access to this video was withdrawn',
       ]);
+    });
+
+    it('behavior: a hub with a one-connection pool serves more concurrent key and playlist requests than it has connections', async () => {
+      // Each request holds its tenant transaction's connection; nothing it does may wait for a second.
+      const orm = await createOrm({ url: h.db.url, poolMax: 1 });
+      const small = await startHub({
+        deps: { ...h.deps, orm },
+        host: '127.0.0.1',
+        port: 0,
+        trustProxy: false,
+      });
+      try {
+        const started = await watch(viewer, video.id);
+        const get = (file: string) =>
+          request(small.url, 'GET', `/play/${started.sessionId}/${file}`, {
+            host: hostOf(demo),
+            headers: bearer(started.token),
+          });
+        const files = [...Array(8).fill('key'), 'master.m3u8', `${RENDITION}.m3u8`, 'key', 'master.m3u8'];
+        const answers = await Promise.all(files.map(get));
+        expect(answers.map((a) => a.status)).toEqual(files.map(() => 200));
+        for (const [i, file] of files.entries()) {
+          if (file === 'key') expect(answers[i]!.body.equals(video.key)).toBe(true);
+        }
+        expect(await keyFetches(demo, started.sessionId)).toBe(9);
+      } finally {
+        await small.close();
+        await orm.close(true);
+      }
     });
 
     it('error: key fetches are rate-limited per session (429 with Retry-After)', async () => {

@@ -12,4 +12,4 @@ export {
   touchSession,
   type UserProfile,
 } from './repositories/auth';
-export { recordKeyFetch } from './repositories/playback';
+export { findPlaybackGrant, type PlaybackGrant, recordKeyFetch } from './repositories/playback';

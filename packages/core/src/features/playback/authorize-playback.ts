@@ -1,12 +1,15 @@
-import { type PlaybackSession, PlaybackSessionEntity, type Video, VideoEntity } from '@ppv/db';
+import { findPlaybackGrant, type PlaybackGrant } from '@ppv/db';
 import type { TenantDeps } from '../../deps';
 import { AppError } from '../../errors';
 import { type PlaybackClaims, verifyPlaybackToken } from './playback-token';
 
 export interface AuthorizedPlayback {
   claims: PlaybackClaims;
-  session: PlaybackSession;
-  video: Video;
+  session: PlaybackGrant['session'];
+  video: NonNullable<PlaybackGrant['video']>;
+  key: PlaybackGrant['key'];
+  viewer: PlaybackGrant['viewer'];
+  recentKeyFetches: PlaybackGrant['recentKeyFetches'];
 }
 
 /** `Authorization: Bearer <token>` first, else `?token=`; null when neither carries one. */
@@ -20,11 +23,14 @@ export function playbackTokenOf(authorization: string | undefined, query: unknow
  * The gate of every `/play/<sessionId>/…` request: a playback token that is genuine, unexpired,
  * issued by this tenant and bound to this session, whose session is still live and whose video is
  * still ready. Runs in the request's tenant scope, so another tenant's session is simply not found.
- * Throws UNAUTHORIZED, TENANT_MISMATCH, FORBIDDEN, NOT_FOUND or GONE with a readable reason.
+ * The token is checked before the database is asked; then one query (findPlaybackGrant) reads the
+ * session, its video and keys, the viewer's standing and, with `keyFetchesSince`, the session's
+ * recent key fetches. Throws UNAUTHORIZED, TENANT_MISMATCH, FORBIDDEN, NOT_FOUND or GONE with a
+ * readable reason.
  */
 export async function authorizePlayback(
   deps: TenantDeps,
-  input: { sessionId: string; token: string | null },
+  input: { sessionId: string; token: string | null; keyFetchesSince?: Date },
 ): Promise<AuthorizedPlayback> {
   if (!input.token) {
     throw new AppError(
@@ -49,15 +55,18 @@ export async function authorizePlayback(
   if (claims.sid !== input.sessionId) {
     throw new AppError('FORBIDDEN', 'This playback token belongs to another playback session');
   }
-  const session = await deps.em.findOne(PlaybackSessionEntity, { id: input.sessionId });
-  if (!session) throw new AppError('NOT_FOUND', 'This playback session does not exist (any more)');
+  const grant = await findPlaybackGrant(deps.em, {
+    sessionId: input.sessionId,
+    keyFetchesSince: input.keyFetchesSince ?? null,
+  });
+  if (!grant) throw new AppError('NOT_FOUND', 'This playback session does not exist (any more)');
+  const { session, video } = grant;
   if (session.videoId !== claims.vid || session.userId !== claims.uid) {
     throw new AppError('FORBIDDEN', 'This playback token was issued for another video');
   }
   if (session.endedAt) throw new AppError('GONE', 'This playback session was ended; start a new one');
   if (session.expiresAt <= now) throw new AppError('GONE', 'This playback session expired; start a new one');
-  const video = await deps.em.findOne(VideoEntity, { id: session.videoId });
   if (!video) throw new AppError('NOT_FOUND', 'This video was deleted');
   if (video.status !== 'ready') throw new AppError('PRECONDITION_FAILED', 'This video is not ready to play');
-  return { claims, session, video };
+  return { ...grant, claims, video };
 }

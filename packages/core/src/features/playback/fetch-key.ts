@@ -1,9 +1,8 @@
-import { recordKeyFetch, VideoKeyEntity } from '@ppv/db';
+import { recordKeyFetch } from '@ppv/db';
 import type { TenantDeps } from '../../deps';
 import { AppError } from '../../errors';
 import { unseal } from '../../lib/sealing';
-import { canWatch } from '../access/can-watch';
-import { hitRateLimit } from '../rate-limit/hit-rate-limit';
+import { decideAccess } from '../access/can-watch';
 import { authorizePlayback } from './authorize-playback';
 
 /** Key fetches allowed per playback session per window: a player needs one, a seek-happy one a few. */
@@ -19,33 +18,40 @@ const denials = {
 /**
  * `/play/<sessionId>/key`: the video's 16-byte AES-128 content key, the only thing that unlocks its
  * segments. Needs a valid token for this live session (authorizePlayback) and, because access can be
- * withdrawn mid-session, `canWatch` again; rate-limited per session; every fetch is recorded in
- * key_fetches with the caller's address.
+ * withdrawn mid-session, access again (decideAccess, on the standing the same query read); at most
+ * KEY_FETCHES_PER_WINDOW keys per session in any KEY_FETCH_WINDOW_SECONDS (counted in key_fetches);
+ * every fetch is recorded in key_fetches with the caller's address. Two statements on the
+ * request's one connection: the lookup and the record.
  */
 export async function fetchPlaybackKey(
   deps: TenantDeps,
   input: { sessionId: string; token: string | null; ip: string | null },
 ): Promise<Buffer> {
-  const { session, video } = await authorizePlayback(deps, input);
-  await hitRateLimit(
-    deps.orm,
-    `playback-key:${session.id}`,
-    KEY_FETCHES_PER_WINDOW,
-    KEY_FETCH_WINDOW_SECONDS,
-    'Too many key requests for this playback session; please wait a moment',
-  );
-  const access = await canWatch(deps.em, session.userId, video);
+  const now = deps.clock();
+  const windowMs = KEY_FETCH_WINDOW_SECONDS * 1000;
+  const { session, video, key, viewer, recentKeyFetches } = await authorizePlayback(deps, {
+    ...input,
+    keyFetchesSince: new Date(now.getTime() - windowMs),
+  });
+  if (recentKeyFetches.count >= KEY_FETCHES_PER_WINDOW) {
+    const oldest = recentKeyFetches.oldestAt?.getTime() ?? now.getTime();
+    throw new AppError(
+      'TOO_MANY_REQUESTS',
+      'Too many key requests for this playback session; please wait a moment',
+      { retryAfterSeconds: Math.max(1, Math.ceil((oldest + windowMs - now.getTime()) / 1000)) },
+    );
+  }
+  const access = decideAccess(session.userId, video, viewer);
   if (!access.allowed) {
     const [code, message] = denials[access.reason];
     throw new AppError(code, message);
   }
-  const key = await deps.em.findOne(VideoKeyEntity, { videoId: video.id });
   if (!key) throw new Error(`video ${video.id} is ready but has no key`);
   await recordKeyFetch(deps.em, {
     tenantId: deps.tenantId,
     sessionId: session.id,
     ip: input.ip || null,
-    at: deps.clock(),
+    at: now,
   });
   return unseal(deps.config.media.masterKey, key.sealedKey, `key:${video.id}`);
 }

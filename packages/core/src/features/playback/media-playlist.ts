@@ -1,4 +1,3 @@
-import { VideoKeyEntity } from '@ppv/db';
 import { segmentFileName } from '@ppv/media';
 import { codewordFor } from '@ppv/media/watermark';
 import type { TenantDeps } from '../../deps';
@@ -18,12 +17,11 @@ export async function mediaPlaylist(
   deps: TenantDeps,
   input: { sessionId: string; rendition: string; token: string | null; uriToken: string | null },
 ): Promise<string> {
-  const { session, video } = await authorizePlayback(deps, input);
+  const { session, video, key } = await authorizePlayback(deps, input);
   const manifest = await readManifest(deps.storage, deps.tenantId, video.id);
   const rendition = manifest?.renditions.find((r) => r.name === input.rendition);
   if (!manifest || !rendition)
     throw new AppError('NOT_FOUND', `This video has no rendition "${input.rendition}"`);
-  const key = await deps.em.findOne(VideoKeyEntity, { videoId: video.id });
   if (!key) throw new Error(`video ${video.id} is ready but has no key`);
   const secret = unseal(deps.config.media.masterKey, key.sealedSegmentSecret, `segments:${video.id}`);
 
