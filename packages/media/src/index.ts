@@ -7,4 +7,3 @@ export * from './probe';
 export * from './sniff';
 export * from './storage';
 export * from './transcode';
-export * from './watermarked-ladder';

@@ -1,17 +1,12 @@
 /**
  * Turns a transcode's output into the published layout of layout.ts, in place: every encrypted
- * segment under its unguessable name, one media playlist per rendition and variant, the master
- * playlist's bandwidths, the tracer's references and `manifest.json`. Runs on a private staging
- * folder, before it is published.
- *
- * Without watermark variants, the plain ladder of `transcodeToHls` (already encrypted) becomes
- * variant A. With them (makeWatermarkedLadder), each rendition's A and B segments are encrypted here
- * with the video's key and IV (AES-128-CBC over the whole segment, as HLS AES-128 specifies) and
- * the plain ladder's segments are dropped: nothing unmarked is published.
+ * segment (of both variants when watermarked) under its unguessable name in its rendition's folder,
+ * one media playlist per rendition and variant (`A.m3u8`, `B.m3u8`), the master playlist template,
+ * and `manifest.json`. Runs on a private staging folder, before it is published. Segments are
+ * renamed, never rewritten: ffmpeg already encrypted them with the video's key and IV.
  */
-import { createCipheriv } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { MediaError } from './errors';
 import {
   MANIFEST_FILE,
@@ -20,9 +15,8 @@ import {
   segmentFileName,
   type VideoManifest,
 } from './layout';
-import type { HlsKey, HlsManifest, HlsRendition } from './transcode';
+import { type HlsManifest, type HlsRendition, masterPlaylist } from './transcode';
 import type { Variant } from './watermark';
-import type { WatermarkedRung } from './watermarked-ladder';
 
 export interface PackageLayoutOptions {
   /** The folder `transcodeToHls` wrote into. */
@@ -31,8 +25,6 @@ export interface PackageLayoutOptions {
   hls: HlsManifest;
   /** The video's segment secret, which names the segment files. */
   segmentSecret: Uint8Array;
-  /** The A/B variants of every rendition and the key to encrypt them with; null for an unmarked video. */
-  watermark?: { rungs: WatermarkedRung[]; key: HlsKey } | null;
 }
 
 /** A media playlist's lines, with the index of each segment's URI line and its duration. */
@@ -64,159 +56,75 @@ export function parseMediaPlaylist(text: string): PlaylistSegments {
 
 /** Segment k of two renditions or variants may differ by this much (frame rounding) and still align. */
 const ALIGNMENT_TOLERANCE_SECONDS = 0.1;
-const WATERMARK_DIR = 'watermark';
-
-interface Packaged {
-  playlists: Partial<Record<Variant, string>>;
-  durations: number[];
-  /** Peak and mean bits per second over every variant. */
-  bandwidth: number;
-  averageBandwidth: number;
-}
 
 export async function packageLayout(options: PackageLayoutOptions): Promise<VideoManifest> {
-  const { outDir, hls, segmentSecret, watermark } = options;
+  const { outDir, hls, segmentSecret } = options;
   if (segmentSecret.length < 16) throw new MediaError('BAD_OPTIONS', 'the segment secret is too short');
-  const masterFile = join(outDir, hls.master);
-  let master = await readFile(masterFile, 'utf8');
   let timeline: number[] | null = null;
   const renditions: ManifestRendition[] = [];
-  const references: Record<string, string> = {};
   for (const rendition of hls.renditions) {
-    let packaged: Packaged;
-    if (watermark) {
-      const marked = watermark.rungs.find((r) => r.rung.name === rendition.name);
-      if (!marked) throw new MediaError('BAD_OPTIONS', `no watermark variants for ${rendition.name}`);
-      packaged = await packageVariants(
-        outDir,
-        rendition,
-        marked,
-        segmentSecret,
-        watermark.key,
-        hls.segmentSeconds,
-      );
-      await mkdir(join(outDir, WATERMARK_DIR), { recursive: true });
-      references[rendition.name] = `${WATERMARK_DIR}/${rendition.name}.ppvwm`;
-      await rename(marked.referenceFile, join(outDir, references[rendition.name]!));
-    } else {
-      packaged = await packagePlain(outDir, rendition, segmentSecret);
+    const playlists: ManifestRendition['playlists'] = {};
+    for (const variant of hls.variants) {
+      const durations = await packageVariant(outDir, rendition, variant, segmentSecret);
+      timeline = aligned(timeline, durations, `${rendition.name} ${variant}`);
+      playlists[variant] = `${rendition.name}/${variant}.m3u8`;
     }
-    timeline = aligned(timeline, packaged.durations, rendition.name);
-    master = withBandwidth(master, rendition.playlist, packaged.bandwidth, packaged.averageBandwidth);
-    renditions.push({
-      name: rendition.name,
-      width: rendition.width,
-      height: rendition.height,
-      bandwidth: packaged.bandwidth,
-      averageBandwidth: packaged.averageBandwidth,
-      codecs: codecsOf(master, rendition.playlist),
-      playlists: packaged.playlists,
-    });
+    const { name, width, height, bandwidth, averageBandwidth, codecs } = rendition;
+    renditions.push({ name, width, height, bandwidth, averageBandwidth, codecs, playlists });
   }
-  await writeFile(masterFile, master);
+  // The template: rendition playlists as `<name>/index.m3u8`, which the hub serves per session.
+  await writeFile(
+    join(outDir, hls.master),
+    masterPlaylist(renditions.map((r) => ({ ...r, uri: `${r.name}/index.m3u8` }))),
+  );
+  const references = hls.watermark?.references ?? null;
   const manifest: VideoManifest = {
     version: MANIFEST_VERSION,
     durationSeconds: hls.durationSeconds,
     segmentSeconds: hls.segmentSeconds,
     segmentCount: timeline?.length ?? 0,
     segmentDurations: timeline ?? [],
-    variants: watermark ? ['A', 'B'] : ['A'],
+    variants: hls.variants,
     renditions,
     preview: hls.preview,
     poster: hls.poster,
     storyboard: hls.storyboard,
-    watermark: watermark ? { reference: references[hls.renditions[0]!.name]!, references } : null,
+    watermark: references ? { reference: references[hls.renditions[0]!.name]!, references } : null,
   };
   await writeFile(join(outDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }
 
-/** The plain ladder (encrypted by ffmpeg) as variant A: segments renamed, `A.m3u8` written. */
-async function packagePlain(outDir: string, rendition: HlsRendition, secret: Uint8Array): Promise<Packaged> {
-  const dir = join(outDir, rendition.name);
-  const parsed = parseMediaPlaylist(await readFile(join(outDir, rendition.playlist), 'utf8'));
-  for (const [k, at] of parsed.uriLines.entries()) {
-    const name = segmentFileName(secret, 'A', rendition.name, k);
-    await rename(join(dir, plainSegment(parsed.lines[at]!)), join(dir, name));
-    parsed.lines[at] = name;
-  }
-  const playlist = `${rendition.name}/A.m3u8`;
-  await writeFile(join(outDir, playlist), parsed.lines.join('\n'));
-  await rm(join(outDir, rendition.playlist));
-  return {
-    playlists: { A: playlist },
-    durations: parsed.durations,
-    bandwidth: rendition.bandwidth,
-    averageBandwidth: rendition.averageBandwidth,
-  };
-}
-
 /**
- * A rendition's A and B variants, encrypted into its folder under their names, with `A.m3u8` and
- * `B.m3u8`; the plain ladder's segments and playlist for the rendition are removed.
+ * One variant of a rendition: its segments renamed into the rendition's folder, `<variant>.m3u8`
+ * written there naming them, ffmpeg's playlist (and the variant's own folder) removed. Returns the
+ * segment durations.
  */
-async function packageVariants(
+async function packageVariant(
   outDir: string,
   rendition: HlsRendition,
-  marked: WatermarkedRung,
+  variant: Variant,
   secret: Uint8Array,
-  key: HlsKey,
-  segmentSeconds: number,
-): Promise<Packaged> {
+): Promise<number[]> {
+  const playlist = rendition.playlists[variant];
+  if (!playlist) throw new MediaError('BAD_OPTIONS', `${rendition.name} has no variant ${variant}`);
+  const from = join(outDir, dirname(playlist));
   const dir = join(outDir, rendition.name);
-  const plain = parseMediaPlaylist(await readFile(join(outDir, rendition.playlist), 'utf8'));
-  for (const at of plain.uriLines) await rm(join(dir, plainSegment(plain.lines[at]!)));
-  await rm(join(outDir, rendition.playlist));
-  const keyLine = `#EXT-X-KEY:METHOD=AES-128,URI="${key.keyUri}",IV=0x${Buffer.from(key.iv).toString('hex')}`;
-  const playlists: Packaged['playlists'] = {};
-  const sizes: { bytes: number; seconds: number }[][] = [];
-  let durations: number[] | null = null;
-  for (const [variant, from] of [
-    ['A', marked.dirA],
-    ['B', marked.dirB],
-  ] as const) {
-    const parsed = parseMediaPlaylist(await readFile(join(from, 'index.m3u8'), 'utf8'));
-    durations = aligned(durations, parsed.durations, `${rendition.name} ${variant}`);
-    const measured: { bytes: number; seconds: number }[] = [];
-    for (const [k, at] of parsed.uriLines.entries()) {
-      const name = segmentFileName(secret, variant, rendition.name, k);
-      const encrypted = encryptSegment(await readFile(join(from, plainSegment(parsed.lines[at]!))), key);
-      await writeFile(join(dir, name), encrypted);
-      measured.push({ bytes: encrypted.length, seconds: parsed.durations[k]! });
-      parsed.lines[at] = name;
-    }
-    const first = parsed.lines.findIndex((l) => l.startsWith('#EXTINF'));
-    parsed.lines.splice(first, 0, keyLine);
-    playlists[variant] = `${rendition.name}/${variant}.m3u8`;
-    await writeFile(join(outDir, playlists[variant]), parsed.lines.join('\n'));
-    sizes.push(measured);
+  const parsed = parseMediaPlaylist(await readFile(join(outDir, playlist), 'utf8'));
+  for (const [k, at] of parsed.uriLines.entries()) {
+    const name = segmentFileName(secret, variant, rendition.name, k);
+    await rename(join(from, plainSegment(parsed.lines[at]!)), join(dir, name));
+    parsed.lines[at] = name;
   }
-  const rates = sizes.map((segments) => bitRates(segments, segmentSeconds));
-  return {
-    playlists,
-    durations: durations ?? [],
-    bandwidth: Math.max(...rates.map((r) => r.peak)),
-    averageBandwidth: Math.max(...rates.map((r) => r.mean)),
-  };
-}
-
-/** HLS AES-128: AES-128-CBC over the whole segment with PKCS#7 padding. */
-function encryptSegment(data: Buffer, key: HlsKey): Buffer {
-  const cipher = createCipheriv('aes-128-cbc', key.keyBytes, key.iv);
-  return Buffer.concat([cipher.update(data), cipher.final()]);
-}
-
-/** Peak (segments of at least half the target length, unless none is) and mean bits per second. */
-function bitRates(segments: { bytes: number; seconds: number }[], segmentSeconds: number) {
-  const rate = (bytes: number, seconds: number) => Math.ceil((bytes * 8) / seconds);
-  const full = segments.filter((s) => s.seconds >= segmentSeconds / 2);
-  return {
-    peak: Math.max(...(full.length > 0 ? full : segments).map((s) => rate(s.bytes, s.seconds))),
-    mean: rate(
-      segments.reduce((sum, s) => sum + s.bytes, 0),
-      segments.reduce((sum, s) => sum + s.seconds, 0),
-    ),
-  };
+  await writeFile(join(dir, `${variant}.m3u8`), parsed.lines.join('\n'));
+  await rm(join(outDir, playlist));
+  if (from !== dir) {
+    const left = await readdir(from);
+    if (left.length > 0)
+      throw new MediaError('FFMPEG_FAILED', `unexpected files in ${dirname(playlist)}: ${left.join(', ')}`);
+    await rmdir(from);
+  }
+  return parsed.durations;
 }
 
 /** An ffmpeg-named segment URI, checked before it becomes part of a path. */
@@ -238,29 +146,4 @@ function aligned(timeline: number[] | null, durations: number[], what: string): 
       `${what} is not aligned with the other renditions (${durations.length} segments, expected ${timeline.length})`,
     );
   return timeline;
-}
-
-/** The master playlist with the entry for `playlist` given these bandwidths. */
-function withBandwidth(master: string, playlist: string, bandwidth: number, average: number): string {
-  const lines = master.split('\n');
-  const at = lines.findIndex((l) => l.trim() === playlist);
-  const info = lines[at - 1];
-  if (at < 1 || !info?.startsWith('#EXT-X-STREAM-INF:'))
-    throw new MediaError('FFMPEG_FAILED', `the master playlist does not list ${playlist}`);
-  const rest = info
-    .slice('#EXT-X-STREAM-INF:'.length)
-    .replace(/(^|,)(AVERAGE-)?BANDWIDTH=\d+/g, '')
-    .replace(/^,/, '');
-  lines[at - 1] =
-    `#EXT-X-STREAM-INF:BANDWIDTH=${bandwidth},AVERAGE-BANDWIDTH=${average}${rest ? `,${rest}` : ''}`;
-  return lines.join('\n');
-}
-
-/** The CODECS attribute of the master playlist entry for `playlist`. */
-function codecsOf(master: string, playlist: string): string {
-  const lines = master.split('\n').map((l) => l.trim());
-  const info = lines[lines.indexOf(playlist) - 1] ?? '';
-  const codecs = /CODECS="([^"]+)"/.exec(info)?.[1];
-  if (!codecs) throw new MediaError('FFMPEG_FAILED', `the master playlist gives no codecs for ${playlist}`);
-  return codecs;
 }

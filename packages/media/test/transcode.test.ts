@@ -12,6 +12,7 @@ import {
   probeMedia,
   transcodeToHls,
 } from '../src/index';
+import { readReference } from '../src/watermark/index';
 import { ffprobeJson, makeClip, processesIn, tempDir } from './clips';
 
 const exec = promisify(execFile);
@@ -35,6 +36,8 @@ interface Run {
 let withAudio: Run;
 let silent: Run;
 let rotated: Run;
+let marked: Run;
+let markedPortrait: Run;
 
 async function transcode(
   name: string,
@@ -94,7 +97,17 @@ beforeAll(async () => {
   withAudio = await transcode('with-audio', a, { segmentSeconds: 1, preview: { seconds: 2 } });
   silent = await transcode('silent', s, { segmentSeconds: 2, storyboard: false });
   rotated = await transcode('rotated', r, { segmentSeconds: 1, storyboard: false });
-}, 120_000);
+  marked = await transcode('marked', a, {
+    segmentSeconds: 1,
+    preview: { seconds: 2 },
+    watermark: { patternSeed: 'video-1 pattern seed' },
+  });
+  markedPortrait = await transcode('marked-portrait', r, {
+    segmentSeconds: 1,
+    storyboard: false,
+    watermark: { patternSeed: 'video-2 pattern seed' },
+  });
+}, 240_000);
 
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -110,7 +123,7 @@ describe('transcodeToHls', () => {
       durationSeconds: expect.closeTo(4, 1),
       hasPreview: true,
     });
-    expect(manifest.renditions.map((r) => [r.name, r.width, r.height, r.playlist])).toEqual([
+    expect(manifest.renditions.map((r) => [r.name, r.width, r.height, r.playlists.A!])).toEqual([
       ['480p', 854, 480, '480p/index.m3u8'],
       ['360p', 640, 360, '360p/index.m3u8'],
       ['240p', 428, 240, '240p/index.m3u8'],
@@ -122,14 +135,14 @@ describe('transcodeToHls', () => {
       expect(master).toContain(
         `#EXT-X-STREAM-INF:BANDWIDTH=${r.bandwidth},AVERAGE-BANDWIDTH=${r.averageBandwidth},RESOLUTION=${r.width}x${r.height},`,
       );
-      expect(master).toContain(`\n${r.playlist}\n`);
+      expect(master).toContain(`\n${r.playlists.A!}\n`);
     }
   });
 
   it('puts the AES-128 key URI and IV in every media playlist', async () => {
     for (const { outDir, manifest } of [withAudio, silent, rotated])
       for (const r of manifest.renditions) {
-        const playlist = await readFile(join(outDir, r.playlist), 'utf8');
+        const playlist = await readFile(join(outDir, r.playlists.A!), 'utf8');
         expect(playlist).toContain(`#EXT-X-KEY:METHOD=AES-128,URI="key://video-1",IV=0x${ivHex}\n`);
         expect(playlist).toContain('#EXT-X-PLAYLIST-TYPE:VOD');
       }
@@ -170,7 +183,7 @@ describe('transcodeToHls', () => {
     const { outDir, manifest } = withAudio;
     const durations: number[][] = [];
     for (const r of manifest.renditions) {
-      durations.push(extinf(await readFile(join(outDir, r.playlist), 'utf8')));
+      durations.push(extinf(await readFile(join(outDir, r.playlists.A!), 'utf8')));
       const packets = (await ffprobeJson([
         ...hls,
         '-select_streams',
@@ -420,5 +433,193 @@ describe('transcodeToHls', () => {
       const error = await rejection(transcodeToHls({ ...base, outDir, ...options }));
       expect(error).toMatchObject({ code: 'BAD_OPTIONS', message });
     }
+  });
+});
+
+/** Key frame times (from the first packet) of a rendition playlist's video, decrypted with the key. */
+async function keyFrameTimes(outDir: string, folder: string): Promise<number[]> {
+  const packets = (await ffprobeJson([
+    ...hls,
+    '-select_streams',
+    'v:0',
+    '-show_entries',
+    'packet=pts_time,flags',
+    await withLocalKey(outDir, folder),
+  ])) as { packets: { pts_time: string; flags: string }[] };
+  const start = Number(packets.packets[0]!.pts_time);
+  return packets.packets
+    .filter((p) => p.flags.startsWith('K'))
+    .map((p) => Math.round((Number(p.pts_time) - start) * 1000) / 1000);
+}
+
+describe('transcodeToHls with the watermark', () => {
+  it('makes variants A and B of every rung in place of the plain ladder, and a reference per rung', async () => {
+    const { manifest, outDir } = marked;
+    expect(manifest).toMatchObject({
+      variants: ['A', 'B'],
+      segmentCount: 4,
+      watermark: {
+        references: {
+          '480p': 'watermark/480p.ppvwm',
+          '360p': 'watermark/360p.ppvwm',
+          '240p': 'watermark/240p.ppvwm',
+        },
+      },
+      hasPreview: true,
+    });
+    expect(manifest.renditions.map((r) => [r.name, r.width, r.height, r.playlists])).toEqual(
+      (
+        [
+          ['480p', 854, 480],
+          ['360p', 640, 360],
+          ['240p', 428, 240],
+        ] as const
+      ).map(([name, w, h]) => [name, w, h, { A: `${name}/A/index.m3u8`, B: `${name}/B/index.m3u8` }]),
+    );
+    for (const r of manifest.renditions) {
+      expect((await readdir(join(outDir, r.name))).sort()).toEqual(['A', 'B']);
+      const ref = await readReference(join(outDir, manifest.watermark!.references[r.name]!));
+      expect(ref).toMatchObject({ width: r.width, height: r.height, frameCount: 100, segmentCount: 4 });
+      // The mark is there: A − B is far from zero in the middle of a segment.
+      expect(Math.max(...ref.diff[1]!.map(Math.abs))).toBeGreaterThan(1);
+    }
+    const master = await readFile(join(outDir, 'master.m3u8'), 'utf8');
+    expect(master.split('\n').filter((l) => l.endsWith('.m3u8'))).toEqual(
+      manifest.renditions.map((r) => r.playlists.A),
+    );
+    const entries = (await readdir(outDir)).filter((e) => !e.startsWith('local')).sort();
+    expect(entries).toEqual([
+      '240p',
+      '360p',
+      '480p',
+      'master.m3u8',
+      'poster.jpg',
+      'preview',
+      'storyboard.jpg',
+      'storyboard.vtt',
+      'watermark',
+    ]);
+  });
+
+  it('cuts A and B of every rung at the same times, each segment starting on a key frame', async () => {
+    const { manifest, outDir } = marked;
+    for (const r of manifest.renditions)
+      for (const variant of ['A', 'B'] as const) {
+        expect(
+          extinf(await readFile(join(outDir, r.playlists[variant]!), 'utf8')),
+          `${r.name} ${variant}`,
+        ).toEqual([1, 1, 1, 1]);
+        expect(await keyFrameTimes(outDir, `${r.name}/${variant}`), `${r.name} ${variant}`).toEqual([
+          0, 1, 2, 3,
+        ]);
+      }
+  });
+
+  it('encrypts both variants with the key and IV; each decodes to the whole video with audio, A and B differ', async () => {
+    const { manifest, outDir } = marked;
+    for (const r of manifest.renditions) {
+      const frames: string[] = [];
+      for (const variant of ['A', 'B'] as const) {
+        const folder = `${r.name}/${variant}`;
+        const playlist = await readFile(join(outDir, folder, 'index.m3u8'), 'utf8');
+        expect(playlist).toContain(`#EXT-X-KEY:METHOD=AES-128,URI="key://video-1",IV=0x${ivHex}\n`);
+        await expect(ffprobeJson(['-show_streams', join(outDir, folder, 'seg_00000.ts')])).rejects.toThrow(
+          /Invalid data found/,
+        );
+        const probe = (await ffprobeJson([
+          ...hls,
+          '-count_frames',
+          '-show_entries',
+          'stream=codec_type,width,height,nb_read_frames',
+          await withLocalKey(outDir, folder),
+        ])) as { streams: { codec_type: string; nb_read_frames: string }[] };
+        expect(probe.streams).toEqual(
+          expect.arrayContaining([
+            { codec_type: 'video', width: r.width, height: r.height, nb_read_frames: '100' },
+            expect.objectContaining({ codec_type: 'audio' }),
+          ]),
+        );
+        const { stdout } = await exec('ffmpeg', [
+          '-v',
+          'error',
+          ...hls,
+          '-i',
+          await withLocalKey(outDir, folder),
+          '-map',
+          '0:v',
+          '-f',
+          'md5',
+          '-',
+        ]);
+        frames.push(stdout);
+      }
+      expect(frames[0]).not.toBe(frames[1]);
+    }
+  });
+
+  it('marks a portrait source on its own grid and gives a silent one silent audio', async () => {
+    const { manifest, outDir, probe } = markedPortrait;
+    expect(probe.hasAudio).toBe(false);
+    expect(manifest.renditions.map((r) => [r.name, r.width, r.height])).toEqual([['240p', 240, 320]]);
+    const ref = await readReference(join(outDir, 'watermark/240p.ppvwm'));
+    expect(ref.grid).toEqual({ width: 48, height: 64 });
+    expect(ref.frameCount).toBe(50);
+    for (const variant of ['A', 'B'] as const) {
+      const { stderr } = await exec('ffmpeg', [
+        ...hls,
+        '-i',
+        await withLocalKey(outDir, `240p/${variant}`),
+        '-af',
+        'volumedetect',
+        '-vn',
+        '-f',
+        'null',
+        '-',
+      ]);
+      expect(stderr).toMatch(/max_volume: -91\.0 dB/);
+    }
+  });
+
+  it('reports progress up to 1', () => {
+    const fractions = marked.progress.map((p) => p.fraction);
+    expect(fractions.length).toBeGreaterThan(10);
+    expect(fractions.at(-1)).toBe(1);
+    expect(fractions).toEqual([...fractions].sort((a, b) => a - b));
+  });
+
+  it('aborting kills ffmpeg, rejects with an AbortError and removes the key and pattern files', async () => {
+    const outDir = join(dir, 'marked-aborted');
+    const controller = new AbortController();
+    const error = await rejection(
+      transcodeToHls({
+        input: withAudio.input,
+        outDir,
+        probe: withAudio.probe,
+        key,
+        watermark: { patternSeed: 'x' },
+        signal: controller.signal,
+        onProgress: () => controller.abort(),
+      }),
+    );
+    expect(error).toMatchObject({ name: 'AbortError' });
+    expect(await processesIn(outDir)).toEqual([]);
+    expect((await readdir(outDir)).filter((e) => e.startsWith('.key'))).toEqual([]);
+  });
+
+  it('error: a rung of odd size cannot be marked', async () => {
+    const error = await rejection(
+      transcodeToHls({
+        input: withAudio.input,
+        outDir: join(dir, 'marked-odd'),
+        probe: withAudio.probe,
+        key,
+        ladder: [{ ...rungOf('odd'), width: 321 }],
+        watermark: { patternSeed: 'x' },
+      }),
+    );
+    expect(error).toMatchObject({
+      code: 'BAD_OPTIONS',
+      message: 'A/B variants: width and height must be positive even numbers, not 321×180',
+    });
   });
 });

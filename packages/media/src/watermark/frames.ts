@@ -13,18 +13,21 @@ export interface FrameRun {
   /** Called with each frame; the buffer is reused after the call returns. */
   onFrame: (frame: Buffer, index: number) => void;
   signal?: AbortSignal | undefined;
+  /** Working directory of the process. */
+  cwd?: string | undefined;
 }
 
 const STDERR_TAIL_CHARS = 8 * 1024;
 
 /** Resolves with the number of frames read once ffmpeg exits cleanly. */
-export function readFrames({ ffmpeg, args, frameBytes, onFrame, signal }: FrameRun): Promise<number> {
+export function readFrames({ ffmpeg, args, frameBytes, onFrame, signal, cwd }: FrameRun): Promise<number> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(signal.reason);
       return;
     }
     const child = spawn(ffmpeg, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-nostats', ...args], {
+      cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const frame = Buffer.alloc(frameBytes);

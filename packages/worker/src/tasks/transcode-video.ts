@@ -6,7 +6,6 @@ import {
   hlsPrefix,
   MediaError,
   type MediaErrorCode,
-  makeWatermarkedLadder,
   packageLayout,
   probeMedia,
   transcodeToHls,
@@ -14,6 +13,7 @@ import {
   type VideoManifest,
   videoPrefix,
 } from '@ppv/media';
+import { patternSeedOf } from '@ppv/media/watermark';
 import type { Task } from 'graphile-worker';
 import { z } from 'zod';
 
@@ -43,18 +43,14 @@ const PERMANENT: ReadonlySet<MediaErrorCode> = new Set([
 class VideoGone extends Error {}
 class WorkerStopping extends Error {}
 
-/**
- * Shares of the progress bar: the plain ladder with preview, poster and storyboard (all of it when
- * unmarked), then the A/B variants (about twice the work); packaging and publishing take the rest.
- */
-const PLAIN_SHARE = { marked: 0.3, unmarked: 0.95 };
-const MARKED_END = 0.95;
+/** The share of the progress bar the ffmpeg run takes; packaging and publishing take the rest. */
+const TRANSCODE_SHARE = 0.95;
 
 /**
- * Transcodes a video's source into its published HLS layout (see docs/media.md): probe, the ladder
- * in one ffmpeg run into a private staging folder, the A/B watermark variants of every rung, segments
- * encrypted and named, manifest written, then published atomically and the row marked ready under a
- * row lock. Bad input marks the video `error` and returns; anything
+ * Transcodes a video's source into its published HLS layout (see docs/media.md): probe, then one
+ * ffmpeg run into a private staging folder making the ladder with the A/B watermark variants of
+ * every rung (encrypted), their tracer references, the preview, poster and storyboard; segments
+ * named, manifest written, then published atomically and the row marked ready under a row lock. Bad input marks the video `error` and returns; anything
  * else is recorded and thrown, so graphile-worker retries with backoff (the last attempt marks the
  * video `error`). Deleting the video while it runs kills ffmpeg and leaves nothing behind; a killed
  * worker leaves only a staging folder, which the retry removes before it starts.
@@ -133,45 +129,22 @@ async function transcodeVideo(
     const probe = await probeMedia(source, { ffprobe: deps.tools.ffprobe, signal });
     const staging = await storage.stagingDir(stagingLabel);
     const watermark = deps.watermark ?? true;
-    const ladder = computeLadder(probe);
-    const key = { keyBytes: started.keyBytes, iv: started.iv, keyUri: `key://${started.keyId}` };
-    const plainShare = watermark ? PLAIN_SHARE.marked : PLAIN_SHARE.unmarked;
     const hls = await transcodeToHls({
       input: source,
       outDir: staging,
       probe,
-      ladder,
+      ladder: computeLadder(probe),
       segmentSeconds: deps.config.media.segmentSeconds,
-      key,
+      key: { keyBytes: started.keyBytes, iv: started.iv, keyUri: `key://${started.keyId}` },
       encoder: deps.encoder,
       ffmpeg: deps.tools.ffmpeg,
       preview: started.previewSeconds > 0 ? { seconds: started.previewSeconds } : null,
+      watermark: watermark ? { patternSeed: patternSeedOf(started.segmentSecret) } : null,
       signal,
-      onProgress: (p) => watcher.report(p.fraction * plainShare),
+      onProgress: (p) => watcher.report(p.fraction * TRANSCODE_SHARE),
     });
     signal.throwIfAborted();
-    const rungs = watermark
-      ? await makeWatermarkedLadder({
-          input: source,
-          probe,
-          ladder,
-          // A second staging folder: the variants' working files are never published.
-          outDir: await storage.stagingDir(stagingLabel),
-          segmentSeconds: deps.config.media.segmentSeconds,
-          encoder: deps.encoder,
-          secret: started.segmentSecret,
-          ffmpeg: deps.tools.ffmpeg,
-          signal,
-          onProgress: (f) => watcher.report(plainShare + f * (MARKED_END - plainShare)),
-        })
-      : null;
-    signal.throwIfAborted();
-    const manifest = await packageLayout({
-      outDir: staging,
-      hls,
-      segmentSecret: started.segmentSecret,
-      watermark: rungs && { rungs, key },
-    });
+    const manifest = await packageLayout({ outDir: staging, hls, segmentSecret: started.segmentSecret });
     signal.throwIfAborted();
     await watcher.stop();
     const published = await publish(deps, { tenantId, videoId, staging, manifest, hasAudio: probe.hasAudio });
