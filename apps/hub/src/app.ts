@@ -11,6 +11,7 @@ import { homePage } from './pages/home';
 import { healthRoute } from './routes/health';
 import { mediaRoutes } from './routes/media';
 import { playRoutes } from './routes/play';
+import { type Storefront, storefrontRoutes } from './routes/storefront';
 import { trpcHandler } from './routes/trpc';
 import { uploadRoutes } from './routes/uploads';
 
@@ -19,10 +20,12 @@ export interface HubOptions {
   /** express's `trust proxy`: false, true, a hop count or a list of addresses/subnets. */
   trustProxy: boolean | number | string[];
   version?: string;
+  /** The viewer storefront (apps/storefront's build); without it the hub serves its own page. */
+  storefront?: Storefront;
 }
 
 /** The hub's HTTP surface. Wiring only: every decision is made in @ppv/core. */
-export function createHubApp({ deps, trustProxy, version = '0.1.0' }: HubOptions): express.Express {
+export function createHubApp({ deps, trustProxy, version = '0.1.0', storefront }: HubOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', trustProxy);
@@ -58,6 +61,8 @@ export function createHubApp({ deps, trustProxy, version = '0.1.0' }: HubOptions
           styleSrc: ["'self'", "'unsafe-inline'"],
           imgSrc: ["'self'", 'data:', 'https:'],
           connectSrc: ["'self'"],
+          // Players feed <video> through Media Source Extensions, whose object URLs are blob:.
+          mediaSrc: ["'self'", 'blob:'],
           frameAncestors: ["'self'"],
           upgradeInsecureRequests: null,
         },
@@ -93,8 +98,12 @@ export function createHubApp({ deps, trustProxy, version = '0.1.0' }: HubOptions
       via: auth.via,
     });
   });
-  app.get('/', (req, res) => res.type('html').send(homePage(req.tenant, 'home')));
-  app.get('/reset-password', (req, res) => res.type('html').send(homePage(req.tenant, 'reset')));
+  if (storefront) {
+    app.use(storefrontRoutes(deps, storefront));
+  } else {
+    app.get('/', (req, res) => res.type('html').send(homePage(req.tenant, 'home')));
+    app.get('/reset-password', (req, res) => res.type('html').send(homePage(req.tenant, 'reset')));
+  }
 
   app.use((_req, res) => {
     res.status(404).json({ error: { message: 'Not found', code: 'NOT_FOUND' } });

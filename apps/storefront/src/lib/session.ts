@@ -1,0 +1,3 @@
+import type { PageCaller } from '@ppv/hub';
+
+export type MeView = NonNullable<Awaited<ReturnType<PageCaller['auth']['me']>>>;
