@@ -22,10 +22,11 @@ WORKDIR /app
 COPY --from=manifests /manifests/ ./
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 
-# tsup bundles the CLI and the internal @ppv/* packages into apps/cli/dist/main.js.
+# tsup bundles the CLI and the internal @ppv/* packages into apps/cli/dist/main.js; astro builds the
+# storefront's pages into apps/storefront/dist, which the hub mounts.
 FROM deps AS build
 COPY . .
-RUN npm run build -w @ppv/cli
+RUN npm run build -w @ppv/cli && npm run build -w @ppv/storefront
 
 # Production dependencies only. No install script is needed at run time (the only ones belong to
 # esbuild and the embedded PostgreSQL), and the embedded PostgreSQL and anvil binaries are dropped:
@@ -48,6 +49,7 @@ WORKDIR /app
 # Code and dependencies stay owned by root: the application cannot modify itself.
 COPY --from=prod-deps /app ./
 COPY --from=build /app/apps/cli/dist ./apps/cli/dist
+COPY --from=build /app/apps/storefront/dist ./apps/storefront/dist
 COPY migrations ./migrations
 # Mount point of the media volume, writable by the application user.
 RUN mkdir media && chown node:node media

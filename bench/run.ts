@@ -16,6 +16,7 @@ const benches = [
   'viewers',
   'upload',
   'player-size',
+  'storefront',
 ];
 
 const wanted = process.argv.slice(2);

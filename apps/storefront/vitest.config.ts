@@ -7,5 +7,7 @@ export default defineConfig({
     // One build of the pages for every test file, made before any of them starts.
     globalSetup: ['./test/build.ts'],
     fileParallelism: false,
+    // Pages in a loaded Chromium can take seconds to settle.
+    expect: { poll: { timeout: 10_000 } },
   },
 });

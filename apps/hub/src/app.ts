@@ -25,7 +25,12 @@ export interface HubOptions {
 }
 
 /** The hub's HTTP surface. Wiring only: every decision is made in @ppv/core. */
-export function createHubApp({ deps, trustProxy, version = '0.1.0', storefront }: HubOptions): express.Express {
+export function createHubApp({
+  deps,
+  trustProxy,
+  version = '0.1.0',
+  storefront,
+}: HubOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', trustProxy);

@@ -1,3 +1,3 @@
 export { createHubApp, type HubOptions } from './app';
-export { type RunningHub, startHub } from './server';
 export type { PageCaller, PageHandler, Storefront, StorefrontLocals } from './routes/storefront';
+export { type RunningHub, startHub } from './server';

@@ -1,5 +1,7 @@
 /// <reference types="astro/client" />
 
+type StorefrontLocals = import('@ppv/hub').StorefrontLocals;
+
 declare namespace App {
-  interface Locals extends import('@ppv/hub').StorefrontLocals {}
+  interface Locals extends StorefrontLocals {}
 }

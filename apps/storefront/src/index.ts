@@ -30,7 +30,11 @@ export async function sourceHash(): Promise<string | null> {
   if (!files.some((f) => f.startsWith(join(storefrontDir, 'src')))) return null;
   const hash = createHash('sha256');
   for (const file of files) {
-    hash.update(relative(storefrontDir, file)).update('\0').update(await readFile(file)).update('\0');
+    hash
+      .update(relative(storefrontDir, file))
+      .update('\0')
+      .update(await readFile(file))
+      .update('\0');
   }
   return hash.digest('hex');
 }

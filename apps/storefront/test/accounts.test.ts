@@ -88,11 +88,11 @@ describe('accounts', () => {
       const username = unique('sf_');
       await signUp(page, username);
       expect(await page.title()).toBe(`Your account · ${tenant.name}`);
-      expect(await page.getByTestId('username').innerText()).toBe(username);
-      expect(await page.getByTestId('account-link').innerText()).toBe(username);
+      expect(await page.getByTestId('username').textContent()).toBe(username);
+      expect(await page.getByTestId('account-link').textContent()).toBe(username);
       const sessions = page.getByTestId('sessions').locator('li');
       expect(await sessions.count()).toBe(1);
-      expect(await sessions.first().innerText()).toContain('This browser');
+      expect(await sessions.first().textContent()).toContain('This browser');
       await screenshot(page, 'account');
 
       await page.getByTestId('sign-out').click();
@@ -110,9 +110,9 @@ describe('accounts', () => {
       await page.getByLabel('Email').fill('someone@example.com');
       await page.getByLabel('Password').fill(PASSWORD);
       await page.getByRole('button', { name: 'Create account' }).click();
-      await expect.poll(() => page.locator('.field-error').allInnerTexts()).toEqual([
-        'Username must be 3–32 characters: letters, digits or underscores',
-      ]);
+      await expect
+        .poll(() => page.locator('.field-error').allInnerTexts())
+        .toEqual(['Username must be 3–32 characters: letters, digits or underscores']);
       expect(await page.getByLabel('Email').inputValue()).toBe('someone@example.com');
 
       await page.goto(`${site()}/sign-in`);
@@ -120,7 +120,7 @@ describe('accounts', () => {
       await page.getByLabel('Password').fill('wrong-password');
       await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       await expect
-        .poll(() => page.locator('[data-status]').first().innerText())
+        .poll(() => page.locator('[data-status]').first().textContent())
         .toBe('Incorrect email/username or password');
       expect(page.url()).toBe(`${site()}/sign-in`);
     });
@@ -138,7 +138,7 @@ describe('accounts', () => {
       await page.getByLabel('Email').fill(email);
       await page.getByRole('button', { name: 'Send the link' }).click();
       await expect
-        .poll(() => page.locator('[data-status]').innerText())
+        .poll(() => page.locator('[data-status]').textContent())
         .toBe('If an account uses that address, a reset link is on its way');
 
       const [mail] = await withTenant(h.db.orm, tenant.id, (em) =>
@@ -152,7 +152,7 @@ describe('accounts', () => {
       await page.getByLabel('New password', { exact: true }).fill('Brand-New-Password-9');
       await page.getByRole('button', { name: 'Set the new password' }).click();
       await page.waitForURL(`${site()}/sign-in?reset=done`);
-      expect(await page.locator('[data-status]').first().innerText()).toBe(
+      expect(await page.locator('[data-status]').first().textContent()).toBe(
         'Your password was changed: sign in with the new one.',
       );
 
@@ -160,16 +160,16 @@ describe('accounts', () => {
       await page.getByLabel('Password').fill(PASSWORD);
       await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       await expect
-        .poll(() => page.locator('[data-status]').first().innerText())
+        .poll(() => page.locator('[data-status]').first().textContent())
         .toBe('Incorrect email/username or password');
       await signIn(page, username, 'Brand-New-Password-9');
-      expect(await page.getByTestId('username').innerText()).toBe(username);
+      expect(await page.getByTestId('username').textContent()).toBe(username);
 
       // The link is single-use.
       await page.goto(link!);
       await page.getByLabel('New password', { exact: true }).fill('Another-Password-10');
       await page.getByRole('button', { name: 'Set the new password' }).click();
-      await expect.poll(() => page.locator('[data-status]').innerText()).toMatch(/link|token/i);
+      await expect.poll(() => page.locator('[data-status]').textContent()).toMatch(/link|token/i);
     });
   });
 
@@ -185,9 +185,9 @@ describe('accounts', () => {
       await page.goto(`${site()}/sign-in?next=%2Faccount`);
       await page.getByRole('button', { name: 'Sign in with Ethereum' }).click();
       await page.waitForURL(`${site()}/account`);
-      expect(await page.getByTestId('wallets').innerText()).toContain(account.address.toLowerCase());
-      expect(await page.getByTestId('sessions').innerText()).toContain('wallet');
-      expect(await page.getByTestId('username').innerText()).toBe(
+      expect(await page.getByTestId('wallets').textContent()).toContain(account.address.toLowerCase());
+      expect(await page.getByTestId('sessions').textContent()).toContain('wallet');
+      expect(await page.getByTestId('username').textContent()).toBe(
         `w_${account.address.slice(2, 10).toLowerCase()}`,
       );
     });
@@ -199,7 +199,12 @@ describe('accounts', () => {
       await signUp(page, unique('ln_'));
       await page.getByRole('button', { name: 'Link a wallet' }).click();
       await expect
-        .poll(() => page.getByTestId('wallets').innerText().catch(() => ''))
+        .poll(() =>
+          page
+            .getByTestId('wallets')
+            .textContent()
+            .catch(() => ''),
+        )
         .toContain(account.address.toLowerCase());
     });
   });
@@ -218,15 +223,15 @@ describe('accounts', () => {
       await page.getByLabel('Name').fill('backup script');
       await page.getByLabel('Expires after (days, empty for never)').fill('30');
       await page.getByRole('button', { name: 'Create a token' }).click();
-      await expect.poll(() => page.getByTestId('new-token').innerText()).toMatch(/^ppv_pat_/);
-      const token = await page.getByTestId('new-token').innerText();
+      await expect.poll(() => page.getByTestId('new-token').textContent()).toMatch(/^ppv_pat_/);
+      const token = await page.getByTestId('new-token').textContent();
       const me = await get(hub, hostOf(tenant), '/api/v1/me', { authorization: `Bearer ${token}` });
       expect(JSON.parse(me.text)).toMatchObject({ via: 'api_token' });
 
       await page.getByRole('link', { name: 'Done' }).click();
       await page.waitForURL(`${site()}/account`);
       const row = page.getByTestId('tokens').locator('li');
-      expect(await row.innerText()).toContain('backup script');
+      expect(await row.textContent()).toContain('backup script');
       await row.getByRole('button', { name: 'Revoke' }).click();
       await expect.poll(() => page.getByTestId('tokens').count()).toBe(0);
       const refused = await get(hub, hostOf(tenant), '/api/v1/me', { authorization: `Bearer ${token}` });
@@ -241,9 +246,12 @@ describe('accounts', () => {
       await withPage(async (second) => {
         await signIn(second, username, PASSWORD);
         await first.reload();
-        const other = first.getByTestId('sessions').locator('li', { hasText: 'password' }).filter({
-          hasNot: first.getByText('This browser'),
-        });
+        const other = first
+          .getByTestId('sessions')
+          .locator('li', { hasText: 'password' })
+          .filter({
+            hasNot: first.getByText('This browser'),
+          });
         expect(await other.count()).toBe(1);
         await other.getByRole('button', { name: 'Sign out there' }).click();
         await expect.poll(() => first.getByTestId('sessions').locator('li').count()).toBe(1);

@@ -41,7 +41,12 @@ beforeAll(async () => {
   const creator = await h.signedIn(shop, { role: 'creator' });
   const otherCreator = await h.signedIn(other, { role: 'creator' });
   videoIds = await catalogVideos(h, shop, creator.userId, [
-    { title: 'Rendang from scratch', priceCents: 1000, createdAt: new Date(base + 1 * DAY), description: 'Slow-cooked beef, three hours.' },
+    {
+      title: 'Rendang from scratch',
+      priceCents: 1000,
+      createdAt: new Date(base + 1 * DAY),
+      description: 'Slow-cooked beef, three hours.',
+    },
     { title: 'Nasi goreng kampung', priceCents: 250, createdAt: new Date(base + 2 * DAY) },
     { title: 'Sambal matah basics', priceCents: 0, createdAt: new Date(base + 3 * DAY) },
     { title: 'Soto ayam Lamongan', priceCents: 500, createdAt: new Date(base + 4 * DAY) },
@@ -59,7 +64,9 @@ beforeAll(async () => {
       createdAt: new Date(base - (i + 1) * DAY),
     })),
   );
-  await catalogVideos(h, other, otherCreator.userId, [{ title: 'Sunday sermon: Rendang of the soul', priceCents: 300 }]);
+  await catalogVideos(h, other, otherCreator.userId, [
+    { title: 'Sunday sermon: Rendang of the soul', priceCents: 300 },
+  ]);
   shop = { ...shop, name: 'Kelas Masak' };
   hub = await startStorefrontHub(h);
   browser = await launchBrowser();
@@ -245,7 +252,9 @@ describe('errors and routing', () => {
   it('signed out, the watch and account pages redirect to sign-in and come back after it', async () => {
     const watch = await page(`/videos/${videoIds[0]}/watch`);
     expect(watch.status).toBe(302);
-    expect(watch.headers.location).toBe(`/sign-in?next=${encodeURIComponent(`/videos/${videoIds[0]}/watch`)}`);
+    expect(watch.headers.location).toBe(
+      `/sign-in?next=${encodeURIComponent(`/videos/${videoIds[0]}/watch`)}`,
+    );
     const account = await page('/account');
     expect(account.status).toBe(302);
     expect(account.headers.location).toBe('/sign-in?next=%2Faccount');

@@ -1,5 +1,5 @@
-import { request as httpRequest } from 'node:http';
 import { mkdir } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { createVideo } from '@ppv/core';
 import type { Harness } from '@ppv/core/testing';

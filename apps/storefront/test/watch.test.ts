@@ -80,7 +80,9 @@ beforeAll(async () => {
   hub = await startStorefrontHub(h);
   browser = await launchBrowser();
   freeVideo = await transcodedVideo(tenant, creator.userId, 'Test pattern, free to watch');
-  [paidVideo] = await catalogVideos(h, tenant, creator.userId, [{ title: 'Premium lesson', priceCents: 700 }]);
+  paidVideo = (
+    await catalogVideos(h, tenant, creator.userId, [{ title: 'Premium lesson', priceCents: 700 }])
+  )[0]!;
 }, 200_000);
 
 afterAll(async () => {
@@ -129,9 +131,11 @@ describe('watching', () => {
     try {
       const base = site();
       await page.goto(`${base}/videos/${freeVideo}`);
-      expect(await page.locator('h1').innerText()).toBe('Test pattern, free to watch');
-      expect(await page.getByTestId('duration').innerText()).toBe('0:06');
-      await expect.poll(() => page.locator('[data-ppv-preview]').getAttribute('data-state'), { timeout: 20_000 }).toBe('ready');
+      expect(await page.locator('h1').textContent()).toBe('Test pattern, free to watch');
+      expect(await page.getByTestId('duration').textContent()).toBe('0:06');
+      await expect
+        .poll(() => page.locator('[data-ppv-preview]').getAttribute('data-state'), { timeout: 20_000 })
+        .toBe('ready');
       const preview = await played(page, '[data-ppv-preview]', 1);
       expect(preview.currentTime).toBeGreaterThanOrEqual(1);
       expect(preview.width).toBeGreaterThan(0);
@@ -150,7 +154,7 @@ describe('watching', () => {
       expect(stream.width).toBeGreaterThan(0);
       expect(stream.frames).toBeGreaterThan(0);
       // The visible watermark names the viewer and the session.
-      expect(await page.locator('[data-overlay]').innerText()).toMatch(
+      expect(await page.locator('[data-overlay]').textContent()).toMatch(
         new RegExp(`^${viewer.username} · [A-Z0-9]{8}$`),
       );
       expect(await page.locator('[data-end-oldest]').isVisible()).toBe(false);
@@ -167,7 +171,7 @@ describe('watching', () => {
     try {
       await page.goto(`${site()}/videos/${paidVideo}/watch`);
       await expect.poll(() => page.locator('[data-ppv-player]').getAttribute('data-state')).toBe('denied');
-      expect(await page.locator('[data-ppv-player] [data-status]').innerText()).toBe(
+      expect(await page.locator('[data-ppv-player] [data-status]').textContent()).toBe(
         'This video is pay-per-view: buy a view to watch it',
       );
     } finally {

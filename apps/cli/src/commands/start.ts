@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { type AnvilInstance, startAnvil } from '@ppv/chain';
-import { createLogger, type Env, redactUrl } from '@ppv/config';
+import { createLogger, type Env, type Logger, redactUrl } from '@ppv/config';
 import { createSmtpMailer } from '@ppv/core';
 import { migrate } from '@ppv/db';
-import { startHub } from '@ppv/hub';
+import { type Storefront, startHub } from '@ppv/hub';
+import { ensureStorefrontBuilt, loadStorefront } from '@ppv/storefront';
 import { type RunningWorker, startWorker } from '@ppv/worker';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../embedded/postgres';
 import { createDeps, dataDir } from '../runtime';
@@ -72,7 +73,14 @@ export async function startStack(env: Env, opts: { printBanner?: boolean } = {})
         mailer?.close();
       });
     }
-    const hub = await startHub({ deps, host: env.HOST, port: env.PORT, trustProxy: env.TRUST_PROXY });
+    const storefront = await prepareStorefront(env, logger);
+    const hub = await startHub({
+      deps,
+      host: env.HOST,
+      port: env.PORT,
+      trustProxy: env.TRUST_PROXY,
+      storefront,
+    });
     stops.push(() => hub.close());
     logger.info({ url: hub.url, worker: !!worker }, 'hub listening');
 
@@ -91,6 +99,27 @@ export async function startStack(env: Env, opts: { printBanner?: boolean } = {})
   } catch (error) {
     await stop();
     throw error;
+  }
+}
+
+/**
+ * The viewer storefront's build, made first when it is missing or older than its sources (outside
+ * production: a production image ships it built). Without one the hub still serves everything else.
+ */
+async function prepareStorefront(env: Env, logger: Logger): Promise<Storefront | undefined> {
+  if (env.NODE_ENV !== 'production') {
+    const started = Date.now();
+    const state = await ensureStorefrontBuilt();
+    if (state === 'built') logger.info({ ms: Date.now() - started }, 'storefront built');
+  }
+  try {
+    return await loadStorefront();
+  } catch (error) {
+    logger.warn(
+      { err: error },
+      'no storefront build (npm run build -w @ppv/storefront): serving the hub without it',
+    );
+    return undefined;
   }
 }
 

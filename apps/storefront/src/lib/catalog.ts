@@ -46,9 +46,7 @@ async function readCatalog(caller: PageCaller): Promise<CatalogVideo[]> {
     offsets.map((offset) => caller.videos.list({ scope: 'catalog', limit: LIST_LIMIT, offset })),
   );
   const seen = new Set<string>();
-  return [first, ...rest]
-    .flatMap((page) => page.videos)
-    .filter((v) => !seen.has(v.id) && seen.add(v.id));
+  return [first, ...rest].flatMap((page) => page.videos).filter((v) => !seen.has(v.id) && seen.add(v.id));
 }
 
 /**
@@ -81,11 +79,7 @@ export async function catalogOf(
   return snapshot.videos;
 }
 
-const fold = (s: string) =>
-  s
-    .normalize('NFKD')
-    .replace(/\p{M}/gu, '')
-    .toLocaleLowerCase('en');
+const fold = (s: string) => s.normalize('NFKD').replace(/\p{M}/gu, '').toLocaleLowerCase('en');
 
 const collator = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
 const byNewest = (a: CatalogVideo, b: CatalogVideo) =>
@@ -110,7 +104,12 @@ export function browse(videos: CatalogVideo[], query: BrowseQuery): BrowsePage {
   matching.sort(comparators[query.sort]);
   const pages = Math.max(1, Math.ceil(matching.length / PAGE_SIZE));
   const start = (query.page - 1) * PAGE_SIZE;
-  return { videos: matching.slice(start, start + PAGE_SIZE), total: matching.length, page: query.page, pages };
+  return {
+    videos: matching.slice(start, start + PAGE_SIZE),
+    total: matching.length,
+    page: query.page,
+    pages,
+  };
 }
 
 /** The browse URL for another page or order, keeping the rest of the query. */

@@ -10,7 +10,7 @@ export interface PageError {
 
 /** A same-site path to return to after signing in; anything else becomes `fallback`. */
 export function safeNext(value: string | null | undefined, fallback = '/account'): string {
-  if (!value || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return fallback;
+  if (!value?.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return fallback;
   return value.slice(0, 500);
 }
 

@@ -35,7 +35,8 @@ export async function call<T>(
   options: { method?: 'GET' | 'POST'; keepalive?: boolean } = {},
 ): Promise<T> {
   const method = options.method ?? 'POST';
-  const query = method === 'GET' && input !== undefined ? `?input=${encodeURIComponent(JSON.stringify(input))}` : '';
+  const query =
+    method === 'GET' && input !== undefined ? `?input=${encodeURIComponent(JSON.stringify(input))}` : '';
   let res: Response;
   try {
     res = await fetch(`/trpc/${path}${query}`, {

@@ -1,4 +1,4 @@
-import { call, HubError } from './hub';
+import { call, type HubError } from './hub';
 
 /**
  * Plays videos with shaka-player until the <ppv-player> web component takes over these mounts:
@@ -120,7 +120,10 @@ async function playSession(mount: HTMLElement, endOldest = false): Promise<void>
     });
     player.addEventListener('error', (event) => {
       mount.dataset.state = 'error';
-      show(mount, `Playback stopped (error ${(event as unknown as { detail: { code: number } }).detail.code})`);
+      show(
+        mount,
+        `Playback stopped (error ${(event as unknown as { detail: { code: number } }).detail.code})`,
+      );
     });
     await player.load(session.masterUrl);
     mount.dataset.state = 'ready';

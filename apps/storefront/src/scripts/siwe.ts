@@ -19,7 +19,9 @@ async function signInWithEthereum(link: boolean): Promise<void> {
   const accounts = (await provider.request({ method: 'eth_requestAccounts' })) as string[];
   if (!accounts[0]) throw new HubError('The wallet did not share an account', 0, 'NO_ACCOUNT', []);
   const address = getAddress(accounts[0]);
-  const { nonce, domain, chainId } = await call<{ nonce: string; domain: string; chainId: number }>('siwe.nonce');
+  const { nonce, domain, chainId } = await call<{ nonce: string; domain: string; chainId: number }>(
+    'siwe.nonce',
+  );
   const message = createSiweMessage({
     domain,
     address,
@@ -33,7 +35,10 @@ async function signInWithEthereum(link: boolean): Promise<void> {
   });
   let signature: string;
   try {
-    signature = (await provider.request({ method: 'personal_sign', params: [stringToHex(message), address] })) as string;
+    signature = (await provider.request({
+      method: 'personal_sign',
+      params: [stringToHex(message), address],
+    })) as string;
   } catch {
     throw new HubError('The wallet did not sign the message', 0, 'REJECTED', []);
   }
