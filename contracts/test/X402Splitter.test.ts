@@ -352,7 +352,7 @@ describe('X402Splitter: refused invoices', () => {
 describe('X402Splitter: re-entrancy', () => {
   async function deployed(abi: typeof reentrantTokenAbi | typeof reentrantReceiverAbi, bytecode: Hex) {
     const hash = await chain.wallet(owner).deployContract({ abi, bytecode });
-    return (await chain.client.waitForTransactionReceipt({ hash })).contractAddress!;
+    return getAddress((await chain.client.waitForTransactionReceipt({ hash })).contractAddress!);
   }
 
   async function reentryOutcome(
