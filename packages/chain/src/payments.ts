@@ -227,7 +227,7 @@ export async function readPaidEvents(
     }
     events.push({
       ...log.args,
-      address: log.address,
+      address: getAddress(log.address),
       blockNumber: log.blockNumber,
       blockHash: log.blockHash,
       transactionHash: log.transactionHash,
