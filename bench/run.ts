@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { benchDir } from './lib/report';
 
-const benches = ['trpc-overhead', 'argon2', 'cold-start', 'ladder', 'watermark', 'viewers', 'upload'];
+const benches = ['trpc-overhead', 'argon2', 'cold-start', 'ladder', 'watermark', 'viewers', 'upload', 'gas'];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !benches.includes(name));
