@@ -18,6 +18,7 @@ const benches = [
   'player-size',
   'storefront',
 ];
+const benches = ['trpc-overhead', 'argon2', 'cold-start', 'ladder', 'watermark', 'viewers', 'upload', 'gas'];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !benches.includes(name));

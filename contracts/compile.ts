@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import solc from 'solc';
 
@@ -20,7 +21,12 @@ export type CompiledContract = {
 };
 
 type SolcOutput = {
-  errors?: { severity: 'error' | 'warning' | 'info'; formattedMessage: string }[];
+  errors?: {
+    severity: 'error' | 'warning' | 'info';
+    errorCode?: string;
+    formattedMessage: string;
+    sourceLocation?: { file: string };
+  }[];
   contracts?: Record<string, Record<string, { abi: AbiItem[]; evm: { bytecode: { object: string } } }>>;
 };
 
@@ -31,13 +37,54 @@ export class CompileError extends Error {
   }
 }
 
-/** Compiles every contracts/src/*.sol in one standard-JSON run. Warnings fail the build too. */
-export function compileContracts(): CompiledContract[] {
-  const files = readdirSync(sourcesDir)
+/** Every `.sol` file under contracts/src (test-only contracts live in src/test), as `src/…` source names. */
+function sourceFiles(): string[] {
+  return readdirSync(sourcesDir, { recursive: true, encoding: 'utf8' })
     .filter((file) => file.endsWith('.sol'))
+    .map((file) => `src/${file.split(sep).join('/')}`)
     .sort();
+}
+
+const requireFromContracts = createRequire(join(contractsDir, 'package.json'));
+
+/**
+ * solc's import callback: `@openzeppelin/contracts/…` (and any other package import) is read from
+ * node_modules as Node resolves it from this workspace, so the installed version is the one compiled.
+ */
+function findImport(path: string): { contents: string } | { error: string } {
+  if (path.startsWith('src/')) return { error: `${path} is not a file under contracts/src` };
+  try {
+    return { contents: readFileSync(requireFromContracts.resolve(path), 'utf8') };
+  } catch (error) {
+    return { error: `cannot resolve import ${path}: ${error instanceof Error ? error.message : error}` };
+  }
+}
+
+/** solc's warning that the code uses EIP-1153 transient storage. */
+const TRANSIENT_STORAGE_WARNING = '2394';
+
+/**
+ * The one warning accepted: transient storage inside a dependency, i.e. OpenZeppelin's
+ * ReentrancyGuardTransient, whose slot is cleared before every call returns (the use solc itself
+ * calls safe). Any warning in our own sources still fails the build.
+ */
+function isAcceptedDependencyWarning(error: NonNullable<SolcOutput['errors']>[number]): boolean {
+  return (
+    error.severity === 'warning' &&
+    error.errorCode === TRANSIENT_STORAGE_WARNING &&
+    error.sourceLocation !== undefined &&
+    !error.sourceLocation.file.startsWith('src/')
+  );
+}
+
+/**
+ * Compiles every .sol file under contracts/src in one standard-JSON run. Warnings fail the build too.
+ * Imported library contracts are compiled as dependencies only: artifacts are made for our sources.
+ */
+export function compileContracts(): CompiledContract[] {
+  const files = sourceFiles();
   const sources = Object.fromEntries(
-    files.map((file) => [`src/${file}`, { content: readFileSync(join(sourcesDir, file), 'utf8') }]),
+    files.map((file) => [file, { content: readFileSync(join(contractsDir, file), 'utf8') }]),
   );
   const input = {
     language: 'Solidity',
@@ -45,18 +92,21 @@ export function compileContracts(): CompiledContract[] {
     settings: {
       evmVersion: EVM_VERSION,
       optimizer: { enabled: true, runs: 200 },
-      outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } },
+      outputSelection: Object.fromEntries(
+        files.map((file) => [file, { '*': ['abi', 'evm.bytecode.object'] }]),
+      ),
     },
   };
-  const output = JSON.parse(solc.compile(JSON.stringify(input))) as SolcOutput;
+  const output = JSON.parse(solc.compile(JSON.stringify(input), { import: findImport })) as SolcOutput;
   const problems = (output.errors ?? [])
-    .filter((error) => error.severity !== 'info')
+    .filter((error) => error.severity !== 'info' && !isAcceptedDependencyWarning(error))
     .map((error) => error.formattedMessage.trim());
   if (problems.length > 0) throw new CompileError(problems);
 
   const compiled: CompiledContract[] = [];
   const seen = new Map<string, string>();
   for (const [source, contracts] of Object.entries(output.contracts ?? {})) {
+    if (!files.includes(source)) continue;
     for (const [name, contract] of Object.entries(contracts)) {
       const other = seen.get(name);
       if (other) throw new CompileError([`contract ${name} is defined in both ${other} and ${source}`]);

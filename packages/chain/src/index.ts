@@ -16,6 +16,15 @@ export {
   chainHealth,
   createChainClient,
 } from './client';
+export {
+  type AuthorizationSignature,
+  newAuthorizationNonce,
+  type ReceiveAuthorization,
+  receiveAuthorizationTypes,
+  signReceiveAuthorization,
+  type TokenDomain,
+  tokenEip712Domain,
+} from './eip3009';
 export * from './generated';
 export {
   BPS_TOTAL,
@@ -34,6 +43,20 @@ export {
   splitAmount,
   videoIdHash,
 } from './invoice';
+export {
+  deployPaymentContracts,
+  mintTestUsd,
+  type PaidEvent,
+  type PayInvoiceArgs,
+  type PaymentContracts,
+  type PaymentReader,
+  type PaymentWallet,
+  payInvoiceNative,
+  payInvoiceWithAuthorization,
+  payInvoiceWithToken,
+  readPaidEvents,
+  TransactionRevertedError,
+} from './payments';
 export {
   createSiweMessage,
   generateSiweNonce,

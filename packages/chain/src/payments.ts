@@ -1,0 +1,240 @@
+import {
+  type Abi,
+  type Account,
+  type Address,
+  type Chain,
+  type Client,
+  getAddress,
+  type Hex,
+  isAddressEqual,
+  type PublicClient,
+  type TransactionReceipt,
+  type Transport,
+  type WalletClient,
+} from 'viem';
+import { getLogs } from 'viem/actions';
+import type { AuthorizationSignature, ReceiveAuthorization } from './eip3009';
+import { testUSDAbi, testUSDBytecode, x402SplitterAbi, x402SplitterBytecode } from './generated';
+import { type InvoiceMessage, paidEvent } from './invoice';
+
+/** A wallet client with its account and chain set, as `createWalletClient({ account, chain, … })` makes. */
+export type PaymentWallet = WalletClient<Transport, Chain, Account>;
+/** Any public client: reads and receipts. */
+export type PaymentReader = PublicClient<Transport, Chain | undefined>;
+
+/**
+ * The splitter's ABI with TestUSD's errors, so a revert the token raises inside a payment (an
+ * EIP-3009 authorization out of its window, an allowance too small, …) is reported by name.
+ */
+const paymentAbi = [...x402SplitterAbi, ...testUSDAbi.filter((item) => item.type === 'error')] as const;
+
+export class TransactionRevertedError extends Error {
+  constructor(
+    readonly what: string,
+    readonly transactionHash: Hex,
+  ) {
+    super(`${what} reverted (transaction ${transactionHash})`);
+    this.name = 'TransactionRevertedError';
+  }
+}
+
+async function confirmed(reader: PaymentReader, what: string, hash: Hex): Promise<TransactionReceipt> {
+  const receipt = await reader.waitForTransactionReceipt({ hash });
+  if (receipt.status !== 'success') throw new TransactionRevertedError(what, hash);
+  return receipt;
+}
+
+async function deploy(
+  wallet: PaymentWallet,
+  reader: PaymentReader,
+  what: string,
+  contract: { abi: Abi; bytecode: Hex; args: readonly unknown[] },
+): Promise<Address> {
+  const hash = await wallet.deployContract(contract);
+  const receipt = await confirmed(reader, what, hash);
+  if (!receipt.contractAddress) throw new Error(`${what} created no contract (transaction ${hash})`);
+  return getAddress(receipt.contractAddress);
+}
+
+export interface PaymentContracts {
+  /** The X402Splitter: takes invoice payments and emits `Paid`. */
+  splitter: Address;
+  /** A TestUSD token (6 decimals, EIP-3009) owned by `owner`: development and tests only. */
+  stablecoin: Address;
+}
+
+/**
+ * Deploys a TestUSD and an X402Splitter (one after the other, from the wallet's account), both owned
+ * by `owner`, the splitter accepting invoices signed by `invoiceSigner`. For the dev stack and tests.
+ */
+export async function deployPaymentContracts(
+  wallet: PaymentWallet,
+  reader: PaymentReader,
+  { owner, invoiceSigner }: { owner: Address; invoiceSigner: Address },
+): Promise<PaymentContracts> {
+  const stablecoin = await deploy(wallet, reader, 'deploying TestUSD', {
+    abi: testUSDAbi,
+    bytecode: testUSDBytecode,
+    args: [owner],
+  });
+  const splitter = await deploy(wallet, reader, 'deploying X402Splitter', {
+    abi: x402SplitterAbi,
+    bytecode: x402SplitterBytecode,
+    args: [owner, invoiceSigner],
+  });
+  return { splitter, stablecoin };
+}
+
+/** Mints TestUSD (smallest units: 1 USD = 1_000_000); the wallet's account must own the token. */
+export async function mintTestUsd(
+  wallet: PaymentWallet,
+  reader: PaymentReader,
+  { token, to, amount }: { token: Address; to: Address; amount: bigint },
+): Promise<TransactionReceipt> {
+  const hash = await wallet.writeContract({
+    address: token,
+    abi: testUSDAbi,
+    functionName: 'mint',
+    args: [to, amount],
+  });
+  return confirmed(reader, 'minting TestUSD', hash);
+}
+
+export interface PayInvoiceArgs {
+  splitter: Address;
+  invoice: InvoiceMessage;
+  /** The hub's signature from `signInvoice`. */
+  signature: Hex;
+}
+
+/** Pays a native-coin invoice from the wallet's account (which must be the invoice's payer). */
+export async function payInvoiceNative(
+  wallet: PaymentWallet,
+  reader: PaymentReader,
+  { splitter, invoice, signature }: PayInvoiceArgs,
+): Promise<TransactionReceipt> {
+  const hash = await wallet.writeContract({
+    address: splitter,
+    abi: paymentAbi,
+    functionName: 'payNative',
+    args: [invoice, signature],
+    value: invoice.amount,
+  });
+  return confirmed(reader, 'payNative', hash);
+}
+
+/**
+ * Pays an ERC-20 invoice from the wallet's account: approves the splitter for the amount, then
+ * `payToken`. Returns both receipts (the payment's gas is the second's alone).
+ */
+export async function payInvoiceWithToken(
+  wallet: PaymentWallet,
+  reader: PaymentReader,
+  { splitter, invoice, signature }: PayInvoiceArgs,
+): Promise<{ approval: TransactionReceipt; payment: TransactionReceipt }> {
+  const approveHash = await wallet.writeContract({
+    address: invoice.token,
+    abi: testUSDAbi,
+    functionName: 'approve',
+    args: [splitter, invoice.amount],
+  });
+  const approval = await confirmed(reader, 'approve', approveHash);
+  const hash = await wallet.writeContract({
+    address: splitter,
+    abi: paymentAbi,
+    functionName: 'payToken',
+    args: [invoice, signature],
+  });
+  return { approval, payment: await confirmed(reader, 'payToken', hash) };
+}
+
+/**
+ * Submits an invoice with the payer's EIP-3009 authorization (`signReceiveAuthorization`, `to` the
+ * splitter, `value` the amount). The wallet is the relayer: any account, it pays only the gas.
+ */
+export async function payInvoiceWithAuthorization(
+  relayer: PaymentWallet,
+  reader: PaymentReader,
+  {
+    splitter,
+    invoice,
+    signature,
+    authorization,
+    authorizationSignature,
+  }: PayInvoiceArgs & {
+    authorization: Pick<ReceiveAuthorization, 'validAfter' | 'validBefore' | 'nonce'>;
+    authorizationSignature: Pick<AuthorizationSignature, 'v' | 'r' | 's'>;
+  },
+): Promise<TransactionReceipt> {
+  const { v, r, s } = authorizationSignature;
+  const hash = await relayer.writeContract({
+    address: splitter,
+    abi: paymentAbi,
+    functionName: 'payWithAuthorization',
+    args: [
+      invoice,
+      signature,
+      authorization.validAfter,
+      authorization.validBefore,
+      authorization.nonce,
+      v,
+      r,
+      s,
+    ],
+  });
+  return confirmed(reader, 'payWithAuthorization', hash);
+}
+
+/** A decoded `Paid` event and where it is on chain (what the indexer needs to checkpoint and detect reorgs). */
+export interface PaidEvent {
+  invoiceId: Hex;
+  payer: Address;
+  creator: Address;
+  token: Address;
+  amount: bigint;
+  tenant: Address;
+  hub: Address;
+  creatorShare: bigint;
+  tenantShare: bigint;
+  hubShare: bigint;
+  videoIdHash: Hex;
+  /** The contract that emitted it: always the address asked for. */
+  address: Address;
+  blockNumber: bigint;
+  blockHash: Hex;
+  transactionHash: Hex;
+  logIndex: number;
+}
+
+/**
+ * The `Paid` events the contract at `address` emitted in blocks `fromBlock`…`toBlock` (both
+ * included), in chain order. Logs of any other contract are never returned, even ones with the same
+ * event signature.
+ */
+export async function readPaidEvents(
+  client: Client,
+  { address, fromBlock, toBlock }: { address: Address; fromBlock: bigint; toBlock: bigint },
+): Promise<PaidEvent[]> {
+  if (fromBlock < 0n || toBlock < fromBlock) {
+    throw new RangeError(`invalid block range ${fromBlock}…${toBlock}`);
+  }
+  const logs = await getLogs(client, { address, event: paidEvent, fromBlock, toBlock, strict: true });
+  const events: PaidEvent[] = [];
+  for (const log of logs) {
+    if (!isAddressEqual(log.address, address)) continue;
+    if (log.blockNumber === null || log.blockHash === null || log.transactionHash === null) {
+      throw new Error(`the node returned a pending Paid log for blocks ${fromBlock}…${toBlock}`);
+    }
+    events.push({
+      ...log.args,
+      address: getAddress(log.address),
+      blockNumber: log.blockNumber,
+      blockHash: log.blockHash,
+      transactionHash: log.transactionHash,
+      logIndex: log.logIndex,
+    });
+  }
+  return events.sort((a, b) =>
+    a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1,
+  );
+}
