@@ -17,8 +17,8 @@ const benches = [
   'upload',
   'player-size',
   'storefront',
+  'gas',
 ];
-const benches = ['trpc-overhead', 'argon2', 'cold-start', 'ladder', 'watermark', 'viewers', 'upload', 'gas'];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !benches.includes(name));
