@@ -107,8 +107,11 @@ export async function catalogVideos(
 ): Promise<string[]> {
   const ids: string[] = [];
   for (const entry of entries) {
-    const video = await withTenant(h.db.orm, t.id, (em) =>
-      createVideo(
+    const status = entry.status ?? 'ready';
+    // One transaction: the transcode job createVideo enqueues only ever sees the final state (a
+    // ready video is left alone), so a running worker never marks these file-less rows failed.
+    const video = await withTenant(h.db.orm, t.id, async (em) => {
+      const created = await createVideo(
         { ...h.deps, em, tenantId: t.id },
         {
           creatorId,
@@ -120,13 +123,10 @@ export async function catalogVideos(
           },
           source: { sourceKey: `${t.id}/none/source/clip.mp4`, sourceBytes: 1, filename: 'clip.mp4' },
         },
-      ),
-    );
-    const status = entry.status ?? 'ready';
-    await withTenant(h.db.orm, t.id, (em) =>
-      em.nativeUpdate(
+      );
+      await em.nativeUpdate(
         VideoEntity,
-        { id: video.videoId },
+        { id: created.videoId },
         {
           status,
           ...(entry.createdAt && { createdAt: entry.createdAt }),
@@ -138,8 +138,9 @@ export async function catalogVideos(
             readyAt: new Date(),
           }),
         },
-      ),
-    );
+      );
+      return created;
+    });
     ids.push(video.videoId);
   }
   return ids;
