@@ -85,13 +85,27 @@ beforeAll(async () => {
   )[0]!;
 }, 200_000);
 
+/**
+ * One teardown step, given at most `ms`: a step that hangs is named on stderr and the next steps
+ * still run (the database is dropped with FORCE), instead of the whole hook timing out unnamed.
+ */
+async function teardownStep(name: string, step: () => Promise<unknown> | undefined, ms = 30_000) {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms);
+  });
+  const outcome = await Promise.race([Promise.resolve(step()).then(() => 'done' as const), late]);
+  clearTimeout(timer);
+  if (outcome === 'late') console.error(`watch.test teardown: ${name} did not finish within ${ms} ms`);
+}
+
 afterAll(async () => {
-  await browser?.close();
-  await worker?.stop();
-  await hub?.close();
+  await teardownStep('browser.close', () => browser?.close());
+  await teardownStep('worker.stop', () => worker?.stop());
+  await teardownStep('hub.close', () => hub?.close());
   // graphile-worker's stop() does not wait for its pool to end; let it close before the drop.
   await new Promise((resolve) => setTimeout(resolve, 500));
-  await h?.close();
+  await teardownStep('harness.close', () => h?.close());
   if (work) await rm(work, { recursive: true, force: true });
 });
 
