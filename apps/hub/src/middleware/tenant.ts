@@ -12,13 +12,28 @@ declare global {
 
 const CACHE_MS = 5_000;
 
+type Lookup = typeof resolveTenant;
+
 /**
  * Resolves the tenant of every request from the Host header, or from an explicit slug
  * (`x-ppv-tenant` header or `?tenant=`) for SDK clients on other origins. Positive answers are
- * cached for a few seconds; an unknown host gets a 404.
+ * cached for a few seconds; an unknown host gets a 404. Concurrent requests for a key that is not
+ * cached share one lookup (single-flight), so a burst of viewers on a cold host costs one query.
+ * `lookup` defaults to `resolveTenant`.
  */
-export function tenantResolver(deps: AppDeps) {
+export function tenantResolver(deps: AppDeps, lookup: Lookup = resolveTenant) {
   const cache = new Map<string, { tenant: Tenant; until: number }>();
+  const inFlight = new Map<string, Promise<Tenant | null>>();
+  const lookupOnce = (key: string, host: string, explicit: string | undefined) => {
+    let pending = inFlight.get(key);
+    if (!pending) {
+      pending = lookup(deps.orm, deps.config, { host, explicitSlug: explicit }).finally(() =>
+        inFlight.delete(key),
+      );
+      inFlight.set(key, pending);
+    }
+    return pending;
+  };
   return async (req: Request, res: Response, next: NextFunction) => {
     const explicit =
       req.get('x-ppv-tenant') ?? (typeof req.query.tenant === 'string' ? req.query.tenant : undefined);
@@ -35,7 +50,7 @@ export function tenantResolver(deps: AppDeps) {
       return;
     }
     try {
-      const tenant = await resolveTenant(deps.orm, deps.config, { host, explicitSlug: explicit });
+      const tenant = await lookupOnce(key, host, explicit);
       if (!tenant) {
         res.status(404).json({
           error: {
