@@ -94,6 +94,7 @@ export async function startStack(env: Env, opts: { printBanner?: boolean } = {})
         embedded: !!embeddedPg,
         anvil: !!anvil,
         seeded,
+        storefront: !!storefront,
       });
     return { url: hub.url, databaseUrl, rpcUrl, stop };
   } catch (error) {
@@ -132,6 +133,7 @@ function printBanner(info: {
   embedded: boolean;
   anvil: boolean;
   seeded: boolean;
+  storefront: boolean;
 }): void {
   const lines = [
     '',
@@ -143,6 +145,9 @@ function printBanner(info: {
           `  Hub (demo tenant)   ${info.url}`,
           `  Same, by subdomain  http://${info.env.DEFAULT_TENANT}.localhost:${info.port}`,
         ]),
+    ...(info.storefront
+      ? [`  Storefront          ${info.url}/`]
+      : ['  Storefront          not built (npm run build -w @ppv/storefront)']),
     `  Health              ${info.url}/healthz`,
     `  Database            ${redactUrl(info.databaseUrl)}${info.embedded ? ` (embedded, data in ${dataDir(info.env)})` : ''}`,
     // A provider URL often carries an API key in its path: show only the origin of a configured one.
