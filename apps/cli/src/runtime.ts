@@ -83,6 +83,21 @@ export function coreConfig(env: Env, secrets: Secrets): CoreConfig {
     authRateLimitPerIp: env.AUTH_RATE_LIMIT_PER_IP,
     authRateLimitPerAccount: env.AUTH_RATE_LIMIT_PER_ACCOUNT,
     authRateLimitWindowSeconds: env.AUTH_RATE_LIMIT_WINDOW_SECONDS,
+    money: {
+      payments:
+        env.INVOICE_SIGNER_KEY && env.SPLITTER_ADDRESS && env.HUB_PAYOUT_WALLET
+          ? {
+              signerKey: env.INVOICE_SIGNER_KEY as `0x${string}`,
+              splitterAddress: env.SPLITTER_ADDRESS as `0x${string}`,
+              hubPayoutWallet: env.HUB_PAYOUT_WALLET as `0x${string}`,
+            }
+          : null,
+      hubFeeBps: env.HUB_FEE_BPS,
+      tokens: env.PAYMENT_TOKENS,
+      confirmations: env.CHAIN_CONFIRMATIONS,
+      invoiceTtlSeconds: env.INVOICE_TTL_SECONDS,
+      quoteTtlSeconds: env.QUOTE_TTL_SECONDS,
+    },
     media: {
       masterKey: secrets.masterKey,
       playbackKeys: secrets.playbackKeys,

@@ -43,6 +43,67 @@ const httpUrl = z
   .trim()
   .refine((v) => /^(https?|wss?):\/\//.test(v), 'expected an http(s):// or ws(s):// URL');
 
+const hexAddress = z
+  .string()
+  .trim()
+  .refine((v) => /^0x[0-9a-fA-F]{40}$/.test(v), 'expected a 0x-prefixed 20-byte hex address');
+
+const privateKey = z
+  .string()
+  .trim()
+  .refine((v) => /^0x[0-9a-fA-F]{64}$/.test(v), 'expected a 0x-prefixed 32-byte hex private key');
+
+export interface PaymentToken {
+  symbol: string;
+  /** `'native'` for the chain's own coin, otherwise the ERC-20 contract address. */
+  address: 'native' | `0x${string}`;
+  decimals: number;
+  /** A stablecoin is priced at 1 USD; other tokens need an admin-set rate. */
+  stable: boolean;
+}
+
+/** `PAYMENT_TOKENS`: comma list of `SYMBOL:address|native:decimals[:stable]`. */
+const paymentTokens = z
+  .string()
+  .trim()
+  .transform((value, ctx): PaymentToken[] => {
+    const tokens: PaymentToken[] = [];
+    for (const part of value
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)) {
+      const [symbol, address, decimals, flag, ...rest] = part.split(':');
+      const valid =
+        symbol !== undefined &&
+        /^[A-Za-z0-9]{1,16}$/.test(symbol) &&
+        address !== undefined &&
+        (address === 'native' || /^0x[0-9a-fA-F]{40}$/.test(address)) &&
+        decimals !== undefined &&
+        /^\d{1,2}$/.test(decimals) &&
+        Number(decimals) <= 36 &&
+        (flag === undefined || flag === 'stable') &&
+        rest.length === 0;
+      if (!valid) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `entry ${tokens.length + 1}: expected SYMBOL:address|native:decimals[:stable], e.g. USDC:0x…:6:stable`,
+        });
+        return z.NEVER;
+      }
+      if (tokens.some((t) => t.symbol === symbol.toUpperCase())) {
+        ctx.addIssue({ code: 'custom', message: `token ${symbol.toUpperCase()} is listed twice` });
+        return z.NEVER;
+      }
+      tokens.push({
+        symbol: symbol.toUpperCase(),
+        address: address === 'native' ? 'native' : (address as `0x${string}`),
+        decimals: Number(decimals),
+        stable: flag === 'stable',
+      });
+    }
+    return tokens;
+  });
+
 /** Every environment variable the processes read. Documented in README.md (Configuration). */
 export const envSchema = z
   .object({
@@ -120,6 +181,32 @@ export const envSchema = z
     TRANSCODE_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(1),
     RUN_WORKER: bool.default(true),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+    INVOICE_SIGNER_KEY: privateKey.optional(),
+    SPLITTER_ADDRESS: hexAddress.optional(),
+    HUB_PAYOUT_WALLET: hexAddress.optional(),
+    HUB_FEE_BPS: z.coerce.number().int().min(0).max(10_000).default(500),
+    PAYMENT_TOKENS: paymentTokens.default([]),
+    CHAIN_CONFIRMATIONS: z.coerce.number().int().min(0).max(1_000).optional(),
+    INVOICE_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
+    QUOTE_TTL_SECONDS: z.coerce.number().int().min(10).max(3_600).default(120),
+  })
+  .transform((env) => ({
+    ...env,
+    // Dev chain (31337) mines on demand, so one confirmation is enough there; elsewhere wait for 2.
+    CHAIN_CONFIRMATIONS: env.CHAIN_CONFIRMATIONS ?? (env.CHAIN_ID === 31337 ? 1 : 2),
+  }))
+  .superRefine((env, ctx) => {
+    const money = ['INVOICE_SIGNER_KEY', 'SPLITTER_ADDRESS', 'HUB_PAYOUT_WALLET'] as const;
+    const set = money.filter((key) => env[key]);
+    if (set.length > 0 && set.length < money.length) {
+      for (const key of money.filter((k) => !env[k])) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `is required when ${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set (payments need all of INVOICE_SIGNER_KEY, SPLITTER_ADDRESS and HUB_PAYOUT_WALLET)`,
+        });
+      }
+    }
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;

@@ -1,3 +1,3 @@
-export { ConfigError, type Env, envSchema, parseEnv, parseTestEnv } from './env';
+export { ConfigError, type Env, envSchema, type PaymentToken, parseEnv, parseTestEnv } from './env';
 export { createLogger, type Logger } from './logger';
 export { redactPaths, redactUrl } from './redact';

@@ -33,4 +33,5 @@ export const redactPaths = [
   'config.SMTP_URL',
   'config.MEDIA_MASTER_KEY',
   'config.PLAYBACK_SIGNING_KEYS',
+  'config.INVOICE_SIGNER_KEY',
 ];

@@ -45,3 +45,54 @@ describe('redactUrl', () => {
     );
   });
 });
+
+describe('parseEnv payment settings', () => {
+  const key = `0x${'11'.repeat(32)}`;
+  const address = `0x${'ab'.repeat(20)}`;
+
+  it('leaves payments off by default with documented defaults', () => {
+    const env = parseEnv({});
+    expect(env.INVOICE_SIGNER_KEY).toBeUndefined();
+    expect(env.HUB_FEE_BPS).toBe(500);
+    expect(env.PAYMENT_TOKENS).toEqual([]);
+    expect(env.CHAIN_CONFIRMATIONS).toBe(1);
+    expect(parseEnv({ CHAIN_ID: '1' }).CHAIN_CONFIRMATIONS).toBe(2);
+    expect(env.INVOICE_TTL_SECONDS).toBe(900);
+    expect(env.QUOTE_TTL_SECONDS).toBe(120);
+  });
+
+  it('parses payment tokens with decimals and the stable flag', () => {
+    const env = parseEnv({ PAYMENT_TOKENS: `usdc:${address}:6:stable, ETH:native:18` });
+    expect(env.PAYMENT_TOKENS).toEqual([
+      { symbol: 'USDC', address, decimals: 6, stable: true },
+      { symbol: 'ETH', address: 'native', decimals: 18, stable: false },
+    ]);
+  });
+
+  it('error: a malformed or repeated payment token is named', () => {
+    expect(() => parseEnv({ PAYMENT_TOKENS: 'USDC:0x12:6' })).toThrow(
+      /PAYMENT_TOKENS: entry 1: expected SYMBOL/,
+    );
+    expect(() => parseEnv({ PAYMENT_TOKENS: 'ETH:native:18,eth:native:18' })).toThrow(/ETH is listed twice/);
+  });
+
+  it('error: signer key, splitter and hub wallet are required together, without echoing the key', () => {
+    try {
+      parseEnv({ INVOICE_SIGNER_KEY: key });
+      expect.unreachable();
+    } catch (error) {
+      const problems = (error as ConfigError).problems.join('\n');
+      expect(problems).toMatch(/SPLITTER_ADDRESS: is required when INVOICE_SIGNER_KEY is set/);
+      expect(problems).toMatch(/HUB_PAYOUT_WALLET: is required/);
+      expect((error as Error).message).not.toContain(key);
+    }
+    const env = parseEnv({ INVOICE_SIGNER_KEY: key, SPLITTER_ADDRESS: address, HUB_PAYOUT_WALLET: address });
+    expect(env.SPLITTER_ADDRESS).toBe(address);
+  });
+
+  it('error: a signer key that is not 32-byte hex is refused', () => {
+    expect(() => parseEnv({ INVOICE_SIGNER_KEY: '0x1234' })).toThrow(
+      /INVOICE_SIGNER_KEY: expected a 0x-prefixed 32-byte/,
+    );
+  });
+});

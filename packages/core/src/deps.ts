@@ -1,5 +1,5 @@
 import type { ChainClient } from '@ppv/chain';
-import type { Logger } from '@ppv/config';
+import type { Logger, PaymentToken } from '@ppv/config';
 import type { EntityManager, MikroORM } from '@ppv/db';
 import type { FfmpegTools, MediaStorage } from '@ppv/media';
 
@@ -15,6 +15,21 @@ export interface CoreConfig {
   authRateLimitPerAccount: number;
   authRateLimitWindowSeconds: number;
   media: MediaConfig;
+  money: MoneyConfig;
+}
+
+export interface MoneyConfig {
+  /** Null when INVOICE_SIGNER_KEY, SPLITTER_ADDRESS and HUB_PAYOUT_WALLET are unset: checkout is off. */
+  payments: {
+    signerKey: `0x${string}`;
+    splitterAddress: `0x${string}`;
+    hubPayoutWallet: `0x${string}`;
+  } | null;
+  hubFeeBps: number;
+  tokens: PaymentToken[];
+  confirmations: number;
+  invoiceTtlSeconds: number;
+  quoteTtlSeconds: number;
 }
 
 export interface MediaConfig {

@@ -19,6 +19,14 @@ export const testConfig: CoreConfig = {
   authRateLimitPerIp: 1000,
   authRateLimitPerAccount: 1000,
   authRateLimitWindowSeconds: 900,
+  money: {
+    payments: null,
+    hubFeeBps: 500,
+    tokens: [],
+    confirmations: 1,
+    invoiceTtlSeconds: 900,
+    quoteTtlSeconds: 120,
+  },
   media: {
     masterKey: Buffer.alloc(32, 7),
     playbackKeys: { current: 'k2', keys: { k2: Buffer.alloc(32, 2), k1: Buffer.alloc(32, 1) } },
