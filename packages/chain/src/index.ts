@@ -17,6 +17,12 @@ export {
   createChainClient,
 } from './client';
 export {
+  DEV_FUND_AMOUNT,
+  type DevDeployment,
+  type EnsureDevDeploymentOptions,
+  ensureDevDeployment,
+} from './dev-deployment';
+export {
   type AuthorizationSignature,
   newAuthorizationNonce,
   type ReceiveAuthorization,
