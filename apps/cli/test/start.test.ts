@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 const bin = fileURLToPath(new URL('../bin/ppv.mjs', import.meta.url));
 let dataDir: string;
+let firstSplitter: string;
 
 async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');
@@ -93,12 +94,23 @@ describe('ppv start with nothing configured', () => {
     expect(first.output).not.toMatch(/postgres:\/\/postgres:(?!\*\*\*)/);
     expect(first.code).toBe(0);
     expect(await processesMentioning(dataDir)).toEqual([]);
+    // The dev chain got the splitter and TestUSD, and the banner names them with the demo wallets.
+    const contracts = JSON.parse(await readFile(join(dataDir, 'dev-contracts.json'), 'utf8'));
+    expect(contracts.splitter).toMatch(/^0x[0-9a-fA-F]{40}$/);
+    expect(first.output).toContain(`splitter      ${contracts.splitter}`);
+    expect(first.output).toContain(`TestUSD       ${contracts.stablecoin}`);
+    firstSplitter = contracts.splitter;
+    expect(first.output).toMatch(/wallet 1 {6}0x[0-9a-fA-F]{40} {2}key 0x[0-9a-f]{64}/);
   });
 
   it('restarts on the same folder with its data (no second seed) and stops cleanly again', async () => {
     const second = await startAndStop();
     expect(second.health).toMatchObject({ ok: true });
     expect(second.output).not.toContain('(seeded just now)');
+    // The restart reuses the contracts deployed on the first start (anvil keeps its state).
+    const contracts = JSON.parse(await readFile(join(dataDir, 'dev-contracts.json'), 'utf8'));
+    expect(contracts.splitter).toBe(firstSplitter);
+    expect(second.output).toContain(`splitter      ${contracts.splitter}`);
     expect(second.code).toBe(0);
     expect(await processesMentioning(dataDir)).toEqual([]);
   });

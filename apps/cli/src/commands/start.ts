@@ -1,5 +1,11 @@
 import { join } from 'node:path';
-import { type AnvilInstance, startAnvil } from '@ppv/chain';
+import {
+  type AnvilInstance,
+  DEV_ACCOUNTS,
+  type DevDeployment,
+  ensureDevDeployment,
+  startAnvil,
+} from '@ppv/chain';
 import { createLogger, type Env, type Logger, redactUrl } from '@ppv/config';
 import { createSmtpMailer } from '@ppv/core';
 import { migrate } from '@ppv/db';
@@ -22,7 +28,11 @@ export interface StartedStack {
  * are configured, migrations, the demo seed (first start), the job worker and the hub. stop() takes
  * everything down in reverse order; nothing is left running.
  */
-export async function startStack(env: Env, opts: { printBanner?: boolean } = {}): Promise<StartedStack> {
+export async function startStack(
+  configured: Env,
+  opts: { printBanner?: boolean } = {},
+): Promise<StartedStack> {
+  let env = configured;
   const logger = createLogger(env);
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
@@ -48,6 +58,20 @@ export async function startStack(env: Env, opts: { printBanner?: boolean } = {})
       anvil = await startAnvil({ chainId: env.CHAIN_ID, stateFile: join(dataDir(env), 'anvil-state.json') });
       stops.push(() => anvil!.stop());
       rpcUrl = anvil.rpcUrl;
+    }
+    let devChain: DevDeployment | undefined;
+    if (anvil && !env.SPLITTER_ADDRESS) {
+      devChain = await ensureDevDeployment({
+        rpcUrl,
+        chainId: env.CHAIN_ID,
+        stateFile: join(dataDir(env), 'dev-contracts.json'),
+        fundAddresses: DEMO_WALLETS.map((a) => a.address),
+      });
+      env = withDevChain(env, devChain);
+      logger.info(
+        { splitter: devChain.splitter, stablecoin: devChain.stablecoin, deployed: devChain.deployed },
+        'dev chain contracts ready',
+      );
     }
     const migrated = await migrate(databaseUrl);
     logger.info({ applied: migrated.applied, database: redactUrl(databaseUrl) }, 'database migrated');
@@ -95,12 +119,30 @@ export async function startStack(env: Env, opts: { printBanner?: boolean } = {})
         anvil: !!anvil,
         seeded,
         storefront: !!storefront,
+        devChain,
       });
     return { url: hub.url, databaseUrl, rpcUrl, stop };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** Anvil's dev accounts after the owner, invoice signer and hub payout wallet: demo viewers' wallets. */
+const DEMO_WALLETS = DEV_ACCOUNTS.slice(3, 6);
+
+/** The configuration with the dev chain's contracts as the payment settings (the stablecoin first). */
+function withDevChain(env: Env, chain: DevDeployment): Env {
+  return {
+    ...env,
+    INVOICE_SIGNER_KEY: chain.invoiceSignerKey,
+    SPLITTER_ADDRESS: chain.splitter,
+    HUB_PAYOUT_WALLET: chain.hubPayoutWallet,
+    PAYMENT_TOKENS: [
+      { symbol: 'TUSD', address: chain.stablecoin, decimals: 6, stable: true },
+      ...env.PAYMENT_TOKENS.filter((t) => t.address.toLowerCase() !== chain.stablecoin.toLowerCase()),
+    ],
+  };
 }
 
 /**
@@ -134,6 +176,7 @@ function printBanner(info: {
   anvil: boolean;
   seeded: boolean;
   storefront: boolean;
+  devChain: DevDeployment | undefined;
 }): void {
   const lines = [
     '',
@@ -162,6 +205,16 @@ function printBanner(info: {
       `  creator       ${demoAccounts.creator.username} / ${demoAccounts.creator.password}`,
       `  viewers       user01 … user10 / Passw0rd01! … Passw0rd10! (emails user01@example.com …)`,
       info.seeded ? '  (seeded just now)' : '',
+      '',
+    );
+  }
+  if (info.devChain) {
+    lines.push(
+      'Dev chain contracts and wallets (development only: these keys are public, never use them anywhere real):',
+      `  splitter      ${info.devChain.splitter}`,
+      `  TestUSD       ${info.devChain.stablecoin} (6 decimals; 10,000 minted to each wallet below when deployed)`,
+      `  hub payout    ${info.devChain.hubPayoutWallet}`,
+      ...DEMO_WALLETS.map((w, i) => `  wallet ${i + 1}      ${w.address}  key ${w.privateKey}`),
       '',
     );
   }
