@@ -200,6 +200,17 @@ const matrix: Record<string, Attack> = {
       });
     },
   ),
+  'hub.tenants.setUploadLimit': authed(
+    (c, f) => c.api.hub.tenants.setUploadLimit({ tenantId: f.ownerA.tenant.id, maxUploadBytes: 2 ** 20 }),
+    async (f) => {
+      await expect(
+        f.intruderOnA.api.hub.tenants.setUploadLimit({
+          tenantId: f.ownerA.tenant.id,
+          maxUploadBytes: 2 ** 20,
+        }),
+      ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    },
+  ),
   'videos.list': async (f) => {
     await expect(f.cookiesOfBOnA.api.videos.list({ scope: 'mine' })).rejects.toMatchObject({
       code: 'UNAUTHORIZED',

@@ -28,7 +28,13 @@ export { createUser } from './features/users/create-user';
 export { acceptUpload } from './features/videos/accept-upload';
 export { createVideo, type UploadedSource } from './features/videos/create-video';
 export { publicVideo, studioVideo } from './features/videos/manage-videos';
-export { parseUploadMetadata, type UploadDeclaration } from './features/videos/upload-metadata';
+export {
+  MAX_TENANT_UPLOAD_BYTES,
+  MIN_TENANT_UPLOAD_BYTES,
+  parseUploadMetadata,
+  type UploadDeclaration,
+  uploadLimitFor,
+} from './features/videos/upload-metadata';
 export { type VideoMetadata, videoMetadataInput } from './features/videos/videos.schemas';
 export { enqueue, type JobPayloads, type TaskName } from './lib/jobs';
 export { argon2Params, hashPassword, verifyPassword } from './lib/passwords';

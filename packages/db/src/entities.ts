@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { EntitySchema, type Opt } from '@mikro-orm/postgresql';
+import { BigIntType, EntitySchema, type Opt } from '@mikro-orm/postgresql';
 
 export type Role = 'viewer' | 'creator' | 'tenant_admin';
 export const roles: readonly Role[] = ['viewer', 'creator', 'tenant_admin'];
@@ -20,6 +20,8 @@ export interface Tenant {
   displayRate: Opt<string>;
   corsOrigins: Opt<string[]>;
   status: Opt<'active' | 'suspended'>;
+  /** Largest upload in bytes; null means the hub-wide MAX_UPLOAD_BYTES. */
+  maxUploadBytes?: number | null;
   createdAt: Opt<Date>;
   updatedAt: Opt<Date>;
 }
@@ -40,6 +42,7 @@ export const TenantEntity = new EntitySchema<Tenant>({
     displayRate: { type: 'decimal', default: '1' },
     corsOrigins: { type: 'string[]', onCreate: () => [] },
     status: { type: 'string', default: 'active' },
+    maxUploadBytes: { type: new BigIntType('number'), nullable: true },
     createdAt,
     updatedAt: { type: 'Date', onCreate: () => new Date(), onUpdate: () => new Date() },
   },

@@ -1,6 +1,13 @@
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type AppDeps, AppError, acceptUpload, httpStatusOf, parseUploadMetadata } from '@ppv/core';
+import {
+  type AppDeps,
+  AppError,
+  acceptUpload,
+  httpStatusOf,
+  parseUploadMetadata,
+  uploadLimitFor,
+} from '@ppv/core';
 import { FileStore } from '@tus/file-store';
 import { Server, type ServerOptions } from '@tus/server';
 import { ERRORS } from '@tus/utils';
@@ -66,7 +73,8 @@ function requireCreator(req: Request, res: Response, next: NextFunction) {
 /**
  * `/uploads`: the tus resumable upload protocol (creation, creation-with-upload, defer-length,
  * termination) for creators, by session cookie or API token. Metadata is validated when the upload
- * is created, before any byte; bytes stream to the staging folder; a finished upload is checked and
+ * is created, before any byte, and so is `Upload-Length` against the tenant's upload limit (its own,
+ * else MAX_UPLOAD_BYTES; a change reaches a running hub within the tenant cache's few seconds); bytes stream to the staging folder; a finished upload is checked and
  * becomes a queued video (`acceptUpload`), or is refused with its reason and deleted. Every
  * request on an upload must come from the account and tenant that created it. Errors from tus are
  * plain text, as tus clients show them.
@@ -87,7 +95,9 @@ export function uploadRoutes(deps: AppDeps): express.Router {
   const tus = new Server({
     path: '/uploads',
     datastore: store,
-    maxSize: media.maxUploadBytes,
+    // The tenant's own limit when it has one: checked against Upload-Length before any byte, and
+    // against the bytes received for an upload of deferred length.
+    maxSize: (tusReq) => uploadLimitFor(media, expressRequest(tusReq).tenant),
     relativeLocation: true,
     allowedCredentials: true,
     // Every origin reaching tus has passed sameOriginOrAllowed.
@@ -149,7 +159,8 @@ export function uploadRoutes(deps: AppDeps): express.Router {
     onResponseError(tusReq, error) {
       if (error instanceof AppError) return refuse(httpStatusOf[error.code], error.message);
       if (error === ERRORS.ERR_MAX_SIZE_EXCEEDED) {
-        return refuse(413, `The file is larger than the upload limit (${mebibytes(media.maxUploadBytes)})`);
+        const limit = uploadLimitFor(media, expressRequest(tusReq).tenant);
+        return refuse(413, `The file is larger than the upload limit (${mebibytes(limit)})`);
       }
       if (isTusError(error) && error.status_code < 500) return undefined;
       expressRequest(tusReq).log.error({ err: error }, 'upload failed');

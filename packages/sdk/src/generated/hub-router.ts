@@ -219,6 +219,7 @@ export type HubRouter = TRPCBuiltRouter<
           payoutWallet: null | string;
           corsOrigins: string[];
           status: "active" | "suspended";
+          maxUploadBytes: null | number;
           hostnames: string[];
           createdAt: Date;
           updatedAt: Date;
@@ -250,6 +251,7 @@ export type HubRouter = TRPCBuiltRouter<
           payoutWallet: null | string;
           corsOrigins: string[];
           status: "active" | "suspended";
+          maxUploadBytes: null | number;
           hostnames: string[];
           createdAt: Date;
           updatedAt: Date;
@@ -320,6 +322,7 @@ export type HubRouter = TRPCBuiltRouter<
             payoutWallet: null | string;
             corsOrigins: string[];
             status: "active" | "suspended";
+            maxUploadBytes: null | number;
             hostnames: string[];
             createdAt: Date;
             updatedAt: Date;
@@ -350,6 +353,7 @@ export type HubRouter = TRPCBuiltRouter<
             payoutWallet: null | string;
             corsOrigins: string[];
             status: "active" | "suspended";
+            maxUploadBytes: null | number;
             hostnames: string[];
             createdAt: Date;
             updatedAt: Date;
@@ -372,6 +376,17 @@ export type HubRouter = TRPCBuiltRouter<
           output: {
             tenantId: string;
             hostnames: string[];
+          };
+          meta: object;
+        }>;
+        setUploadLimit: TRPCMutationProcedure<{
+          input: {
+            tenantId: string;
+            maxUploadBytes: null | number;
+          };
+          output: {
+            tenantId: string;
+            maxUploadBytes: null | number;
           };
           meta: object;
         }>;

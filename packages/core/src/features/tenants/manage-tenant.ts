@@ -34,6 +34,7 @@ export function adminTenant(t: Tenant, hostnames: string[]) {
     payoutWallet: t.payoutWallet ?? null,
     corsOrigins: t.corsOrigins,
     status: t.status,
+    maxUploadBytes: t.maxUploadBytes ?? null,
     hostnames,
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,
@@ -148,6 +149,27 @@ export async function setHostnames(
   });
   await deps.em.flush();
   return { tenantId: tenant.id, hostnames: wanted.sort() };
+}
+
+/** Sets or clears (null) a tenant's own upload limit; the hub-wide MAX_UPLOAD_BYTES applies when clear. */
+export async function setUploadLimit(
+  deps: TenantDeps,
+  input: { auth: AuthInfo; tenantId: string; maxUploadBytes: number | null; ip: string },
+) {
+  const tenant = await deps.em.findOne(TenantEntity, { id: input.tenantId });
+  if (!tenant) throw notFound('Tenant');
+  const previous = tenant.maxUploadBytes ?? null;
+  tenant.maxUploadBytes = input.maxUploadBytes;
+  recordAudit(deps.em, {
+    tenantId: tenant.id,
+    actorUserId: input.auth.userId,
+    action: 'tenant.upload_limit_set',
+    subject: tenant.slug,
+    ip: input.ip,
+    details: { from: previous, to: input.maxUploadBytes },
+  });
+  await deps.em.flush();
+  return { tenantId: tenant.id, maxUploadBytes: input.maxUploadBytes };
 }
 
 export async function listTenants(deps: TenantDeps) {

@@ -11,6 +11,7 @@ import {
   publicTenant,
   setHostnames,
   setMemberRole,
+  setUploadLimit,
   updateTenant,
 } from './manage-tenant';
 import {
@@ -18,6 +19,7 @@ import {
   listMembersInput,
   setHostnamesInput,
   setRoleInput,
+  setUploadLimitInput,
   updateTenantInput,
 } from './tenants.schemas';
 
@@ -58,6 +60,14 @@ export const hubRouter = router({
       .mutation(({ ctx, input }) =>
         withHubScope(ctx.deps.orm, (em) =>
           setHostnames({ ...ctx.tx, em }, { ...input, auth: ctx.auth, ip: ctx.req.ip }),
+        ),
+      ),
+    /** A tenant's own upload limit in bytes (1 MiB … 1 TiB), or null for the hub-wide MAX_UPLOAD_BYTES. */
+    setUploadLimit: hubAdminProcedure
+      .input(setUploadLimitInput)
+      .mutation(({ ctx, input }) =>
+        withHubScope(ctx.deps.orm, (em) =>
+          setUploadLimit({ ...ctx.tx, em }, { ...input, auth: ctx.auth, ip: ctx.req.ip }),
         ),
       ),
   }),

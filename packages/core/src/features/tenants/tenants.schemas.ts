@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_TENANT_UPLOAD_BYTES, MIN_TENANT_UPLOAD_BYTES } from '../videos/upload-metadata';
 
 const reservedSlugs = new Set(['www', 'api', 'admin', 'hub', 'console', 'static', 'media', 'cdn', 'mail']);
 
@@ -85,6 +86,17 @@ export const createTenantInput = z.object({
 });
 
 export const setHostnamesInput = z.object({ tenantId: z.uuid(), hostnames: z.array(hostnameSchema).max(20) });
+
+export const setUploadLimitInput = z.object({
+  tenantId: z.uuid('Unknown tenant id'),
+  /** Bytes; null gives the tenant the hub-wide MAX_UPLOAD_BYTES again. */
+  maxUploadBytes: z
+    .number('The upload limit is a number of bytes, or null for the hub-wide limit')
+    .int('The upload limit is a whole number of bytes')
+    .min(MIN_TENANT_UPLOAD_BYTES, 'The upload limit must be at least 1 MiB (1048576 bytes)')
+    .max(MAX_TENANT_UPLOAD_BYTES, 'The upload limit can be at most 1 TiB (1099511627776 bytes)')
+    .nullable(),
+});
 
 export const listMembersInput = z.object({
   limit: z.number().int().min(1).max(100).default(50),

@@ -1,4 +1,5 @@
 import { type Tenant, TenantEntity } from '@ppv/db';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, type Harness, testConfig, unique } from '../../testing';
 import { resolveTenant } from './resolve-tenant';
@@ -337,6 +338,82 @@ describe('hub administration', () => {
     const elsewhere = hub.on(await h.tenant());
     await elsewhere.api.auth.login({ login: hub.username, password: hub.password });
     expect((await elsewhere.api.tenant.update({ feeBps: 42 })).feeBps).toBe(42);
+  });
+});
+
+describe('hub.tenants.setUploadLimit', () => {
+  const MiB = 1024 ** 2;
+
+  it("sets and clears a tenant's upload limit, shown in its settings and audited", async () => {
+    const hub = await h.signedIn(await h.tenant(), { hubAdmin: true });
+    const tenant = await h.tenant();
+    const admin = await h.signedIn(tenant, { role: 'tenant_admin' });
+    expect((await admin.api.tenant.settings()).maxUploadBytes).toBeNull();
+
+    expect(
+      await hub.api.hub.tenants.setUploadLimit({ tenantId: tenant.id, maxUploadBytes: 5 * MiB }),
+    ).toEqual({
+      tenantId: tenant.id,
+      maxUploadBytes: 5 * MiB,
+    });
+    expect((await admin.api.tenant.settings()).maxUploadBytes).toBe(5 * MiB);
+    const big = 1024 ** 4;
+    await hub.api.hub.tenants.setUploadLimit({ tenantId: tenant.id, maxUploadBytes: big });
+    expect((await admin.api.tenant.settings()).maxUploadBytes).toBe(big);
+
+    await hub.api.hub.tenants.setUploadLimit({ tenantId: tenant.id, maxUploadBytes: null });
+    expect((await admin.api.tenant.settings()).maxUploadBytes).toBeNull();
+    const [cleared, raised] = await admin.api.tenant.audit({});
+    expect(cleared).toMatchObject({
+      action: 'tenant.upload_limit_set',
+      actorUserId: hub.userId,
+      subject: tenant.slug,
+      details: { from: big, to: null },
+    });
+    expect(raised).toMatchObject({ action: 'tenant.upload_limit_set', details: { from: 5 * MiB, to: big } });
+  });
+
+  it('error: a limit that is not a whole number of bytes from 1 MiB to 1 TiB is refused with its reason', async () => {
+    const hub = await h.signedIn(await h.tenant(), { hubAdmin: true });
+    const tenant = await h.tenant();
+    const refused = async (maxUploadBytes: unknown, message: string) =>
+      expect(
+        hub.api.hub.tenants.setUploadLimit({ tenantId: tenant.id, maxUploadBytes: maxUploadBytes as number }),
+      ).rejects.toMatchObject({ code: 'BAD_REQUEST', message: `maxUploadBytes: ${message}` });
+    await refused(MiB - 1, 'The upload limit must be at least 1 MiB (1048576 bytes)');
+    await refused(0, 'The upload limit must be at least 1 MiB (1048576 bytes)');
+    await refused(1024 ** 4 + 1, 'The upload limit can be at most 1 TiB (1099511627776 bytes)');
+    await refused(2.5 * MiB + 0.5, 'The upload limit is a whole number of bytes');
+    await refused('10MB', 'The upload limit is a number of bytes, or null for the hub-wide limit');
+    await expect(
+      hub.api.hub.tenants.setUploadLimit({ tenantId: crypto.randomUUID(), maxUploadBytes: 2 * MiB }),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const admin = await h.signedIn(tenant, { role: 'tenant_admin' });
+    expect((await admin.api.tenant.settings()).maxUploadBytes).toBeNull();
+  });
+
+  it('the database refuses a limit of zero or above 1 TiB', async () => {
+    const tenant = await h.tenant();
+    const owner = new pg.Client({ connectionString: h.db.url });
+    await owner.connect();
+    try {
+      const set = (bytes: number) =>
+        owner.query('UPDATE tenants SET max_upload_bytes = $1 WHERE id = $2', [bytes, tenant.id]);
+      await expect(set(0)).rejects.toThrow(/tenants_max_upload_bytes_range/);
+      await expect(set(1024 ** 4 + 1)).rejects.toThrow(/tenants_max_upload_bytes_range/);
+      await set(1024 ** 4);
+    } finally {
+      await owner.end();
+    }
+  });
+
+  it('error: only hub administrators, not the tenant admin', async () => {
+    const tenant = await h.tenant();
+    const admin = await h.signedIn(tenant, { role: 'tenant_admin' });
+    await expect(
+      admin.api.hub.tenants.setUploadLimit({ tenantId: tenant.id, maxUploadBytes: 2 * MiB }),
+    ).rejects.toMatchObject({ code: 'FORBIDDEN', message: 'This needs a hub administrator' });
+    expect((await admin.api.tenant.settings()).maxUploadBytes).toBeNull();
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sourceFileName } from './accept-upload';
-import { parseUploadMetadata } from './upload-metadata';
+import { parseUploadMetadata, uploadLimitFor } from './upload-metadata';
 
 const config = { allowExts: ['mp4', 'mov', 'mkv'] };
 const problem = (raw: Record<string, string | null>) => {
@@ -63,5 +63,16 @@ describe('sourceFileName', () => {
     expect(sourceFileName('..hidden.mp4', 'mp4')).toBe('hidden.mp4');
     expect(sourceFileName('視頻.mp4', 'mp4')).toBe('source.mp4');
     expect(sourceFileName(`${'a'.repeat(300)}.mkv`, 'mkv')).toBe(`${'a'.repeat(80)}.mkv`);
+  });
+});
+
+describe('uploadLimitFor', () => {
+  it("is the tenant's own limit when set, else the hub-wide MAX_UPLOAD_BYTES", () => {
+    const media = { maxUploadBytes: 10 * 1024 ** 3 };
+    expect(uploadLimitFor(media, { maxUploadBytes: 5 * 1024 ** 2 })).toBe(5 * 1024 ** 2);
+    expect(uploadLimitFor(media, { maxUploadBytes: 1024 ** 4 })).toBe(1024 ** 4);
+    expect(uploadLimitFor(media, { maxUploadBytes: '2097152' })).toBe(2097152);
+    expect(uploadLimitFor(media, { maxUploadBytes: null })).toBe(media.maxUploadBytes);
+    expect(uploadLimitFor(media, {})).toBe(media.maxUploadBytes);
   });
 });

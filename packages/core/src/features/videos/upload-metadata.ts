@@ -75,3 +75,16 @@ export function parseUploadMetadata(
   }
   return { filename, ext, metadata: parsed.data };
 }
+
+/** A tenant's own upload limit may range from 1 MiB to 1 TiB. */
+export const MIN_TENANT_UPLOAD_BYTES = 1024 ** 2;
+export const MAX_TENANT_UPLOAD_BYTES = 1024 ** 4;
+
+/** The largest upload `tenant` accepts: its own limit when set, else the hub-wide MAX_UPLOAD_BYTES. */
+export function uploadLimitFor(
+  config: Pick<MediaConfig, 'maxUploadBytes'>,
+  tenant: { maxUploadBytes?: number | string | null },
+): number {
+  const own = tenant.maxUploadBytes;
+  return own === null || own === undefined ? config.maxUploadBytes : Number(own);
+}
