@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import {
   type AnvilInstance,
   DEV_ACCOUNTS,
+  DEV_FUND_AMOUNT,
   type DevDeployment,
   ensureDevDeployment,
   startAnvil,
@@ -212,7 +213,7 @@ function printBanner(info: {
     lines.push(
       'Dev chain contracts and wallets (development only: these keys are public, never use them anywhere real):',
       `  splitter      ${info.devChain.splitter}`,
-      `  TestUSD       ${info.devChain.stablecoin} (6 decimals; 10,000 minted to each wallet below when deployed)`,
+      `  TestUSD       ${info.devChain.stablecoin} (6 decimals; ${(DEV_FUND_AMOUNT / 1_000_000n).toLocaleString('en-US')} minted to each wallet below when deployed)`,
       `  hub payout    ${info.devChain.hubPayoutWallet}`,
       ...DEMO_WALLETS.map((w, i) => `  wallet ${i + 1}      ${w.address}  key ${w.privateKey}`),
       '',
