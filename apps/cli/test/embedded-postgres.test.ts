@@ -82,12 +82,17 @@ const moduleUrl = new URL('../src/embedded/postgres.ts', import.meta.url).href;
  * Starts the server from another Node process, as `npm start` does, then runs `body` there (with
  * `db` and `pg` in scope). Resolves once the server is up, with the pid of its postmaster.
  */
-async function startInChildProcess(dataDir: string, body: string, options: { detached?: boolean } = {}) {
+async function startInChildProcess(
+  dataDir: string,
+  body: string,
+  options: { detached?: boolean; beforeReady?: string } = {},
+) {
   const script = `
     import { readFileSync } from 'node:fs';
     import pg from 'pg';
     const { startEmbeddedPostgres } = await import(${JSON.stringify(moduleUrl)});
     const db = await startEmbeddedPostgres({ dataDir: ${JSON.stringify(dataDir)} });
+    ${options.beforeReady ?? ''}
     console.log('ready ' + Number.parseInt(readFileSync(${JSON.stringify(lockFile(dataDir))}, 'utf8')));
     ${body}`;
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '--eval', script], {
@@ -206,9 +211,11 @@ describe('embedded PostgreSQL', { timeout: 120_000 }, () => {
 
   it('behavior: a Ctrl-C reaches only Node, which can still use the database, then stop it', async () => {
     const dataDir = await tempDataDir();
-    const { child, postmaster, output } = await startInChildProcess(
-      dataDir,
-      `process.once('SIGINT', async () => {
+    // The handler is in place before the child says "ready", so the signal below cannot arrive
+    // while Node would still apply the default action (exit) to it.
+    const { child, postmaster, output } = await startInChildProcess(dataDir, '', {
+      detached: true,
+      beforeReady: `process.once('SIGINT', async () => {
         const client = new pg.Client(db.url);
         await client.connect();
         const { rows } = await client.query('SELECT 1 AS one');
@@ -216,8 +223,7 @@ describe('embedded PostgreSQL', { timeout: 120_000 }, () => {
         await db.stop();
         console.log('served ' + rows[0].one + ' after SIGINT');
       });`,
-      { detached: true },
-    );
+    });
 
     // What a terminal does on Ctrl-C: signal the whole foreground process group.
     process.kill(-child.pid!, 'SIGINT');
