@@ -12,4 +12,17 @@ export {
   touchSession,
   type UserProfile,
 } from './repositories/auth';
+export {
+  type EarningsRow,
+  grantPurchase,
+  type LockedInvoice,
+  lockInvoiceByChainId,
+  lockViewerVideo,
+  type OrphanedPayment,
+  orphanPayments,
+  type PaymentRow,
+  reversePayment,
+  sumEarnings,
+  upsertPayment,
+} from './repositories/payments';
 export { findPlaybackGrant, type PlaybackGrant, recordKeyFetch } from './repositories/playback';
