@@ -408,6 +408,7 @@ export type HubRouter = TRPCBuiltRouter<
             creatorId: string;
             priceCents: number;
             previewSeconds: number;
+            rentalHours: null | number;
             status: "error" | "queued" | "processing" | "ready";
             durationSeconds: null | number;
             width: null | number;
@@ -431,6 +432,7 @@ export type HubRouter = TRPCBuiltRouter<
           creatorId: string;
           priceCents: number;
           previewSeconds: number;
+          rentalHours: null | number;
           status: "error" | "queued" | "processing" | "ready";
           durationSeconds: null | number;
           width: null | number;
@@ -449,6 +451,7 @@ export type HubRouter = TRPCBuiltRouter<
           description?: undefined | string;
           priceCents?: undefined | number;
           previewSeconds?: undefined | number;
+          rentalHours?: undefined | null | number;
         };
         output: {
           progress: number;
@@ -468,6 +471,7 @@ export type HubRouter = TRPCBuiltRouter<
           creatorId: string;
           priceCents: number;
           previewSeconds: number;
+          rentalHours: null | number;
           status: "error" | "queued" | "processing" | "ready";
           durationSeconds: null | number;
           width: null | number;
