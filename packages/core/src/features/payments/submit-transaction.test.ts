@@ -300,6 +300,23 @@ describe('a real payment on anvil', () => {
     expect(payments).toEqual([]);
   });
 
+  it('error: an invoice past its deadline cannot be paid on chain, and nothing is granted', async () => {
+    const s = await shop();
+    const invoice = await s.viewer.api.checkout.createInvoice({ videoId: s.videoId, token: 'TUSD' });
+    const snapshot = await chain.client.request({ method: 'evm_snapshot' as never });
+    try {
+      const ttl = h.deps.config.money.invoiceTtlSeconds;
+      await chain.client.request({ method: 'evm_increaseTime' as never, params: [ttl + 60] as never });
+      await chain.client.request({ method: 'evm_mine' as never });
+      await expect(payToken(s.payer, invoice)).rejects.toThrow(/InvoiceExpired/);
+    } finally {
+      await chain.client.request({ method: 'evm_revert' as never, params: [snapshot] as never });
+    }
+    await expect(s.viewer.api.access.check({ videoId: s.videoId })).resolves.toMatchObject({
+      allowed: false,
+    });
+  });
+
   it('error: a look-alike contract emitting the same event is refused and, seen by the indexer, grants nothing', async () => {
     const s = await shop();
     const invoice = await s.viewer.api.checkout.createInvoice({ videoId: s.videoId, token: 'TUSD' });
