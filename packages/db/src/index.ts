@@ -13,11 +13,13 @@ export {
   type UserProfile,
 } from './repositories/auth';
 export {
+  creditPayment,
   type EarningsRow,
   grantPurchase,
   hasActivePurchase,
   isBlockedByCreator,
   type LedgerLine,
+  type LedgerShare,
   type LockedInvoice,
   listLedgerLines,
   lockInvoiceByChainId,
