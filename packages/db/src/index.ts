@@ -13,22 +13,24 @@ export {
   type UserProfile,
 } from './repositories/auth';
 export {
-  creditPayment,
+  creditPayments,
   type EarningsRow,
-  grantPurchase,
+  eventKey,
+  grantPurchases,
   hasActivePurchase,
   isBlockedByCreator,
   type LedgerLine,
   type LedgerShare,
   type LockedInvoice,
   listLedgerLines,
-  lockInvoiceByChainId,
+  lockInvoicesByChainIds,
   lockViewerVideo,
   type OrphanedPayment,
   orphanPayments,
   type PaymentRow,
+  type PurchaseGrant,
   reversePayment,
   sumEarnings,
-  upsertPayment,
+  upsertPayments,
 } from './repositories/payments';
 export { findPlaybackGrant, type PlaybackGrant, recordKeyFetch } from './repositories/playback';

@@ -33,6 +33,7 @@ export interface LockedInvoice {
 
 interface LockedInvoiceRow {
   id: string;
+  invoice_id: string;
   tenant_id: string;
   viewer_id: string;
   video_id: string;
@@ -54,39 +55,44 @@ interface LockedInvoiceRow {
   status: LockedInvoice['status'];
 }
 
-/** The invoice with this on-chain id, locked until the transaction ends; null when none is visible. */
-export async function lockInvoiceByChainId(
+const toLockedInvoice = (row: LockedInvoiceRow): LockedInvoice => ({
+  id: row.id,
+  tenantId: row.tenant_id,
+  viewerId: row.viewer_id,
+  videoId: row.video_id,
+  creatorId: row.creator_id,
+  chainId: row.chain_id,
+  contract: row.contract,
+  payer: row.payer,
+  token: row.token,
+  tokenSymbol: row.token_symbol,
+  amount: BigInt(row.amount),
+  creatorAddress: row.creator_address,
+  tenantAddress: row.tenant_address,
+  hubAddress: row.hub_address,
+  creatorBps: row.creator_bps,
+  tenantBps: row.tenant_bps,
+  hubBps: row.hub_bps,
+  priceCents: row.price_cents,
+  rentalHours: row.rental_hours,
+  status: row.status,
+});
+
+/**
+ * The visible invoices with these on-chain ids, locked until the transaction ends (in id order, so
+ * concurrent batches cannot deadlock), by lower-case on-chain id.
+ */
+export async function lockInvoicesByChainIds(
   em: EntityManager,
-  invoiceId: string,
-): Promise<LockedInvoice | null> {
-  const [row] = await em.execute<LockedInvoiceRow[]>(
+  invoiceIds: readonly string[],
+): Promise<Map<string, LockedInvoice>> {
+  if (invoiceIds.length === 0) return new Map();
+  const rows = await em.execute<LockedInvoiceRow[]>(
     `SELECT i.*, v.creator_id FROM invoices i LEFT JOIN videos v ON v.id = i.video_id
-      WHERE i.invoice_id = ? FOR UPDATE OF i`,
-    [invoiceId.toLowerCase()],
+      WHERE i.invoice_id = ANY(string_to_array(?, ',')) ORDER BY i.id FOR UPDATE OF i`,
+    [invoiceIds.map((id) => id.toLowerCase()).join(',')],
   );
-  if (!row) return null;
-  return {
-    id: row.id,
-    tenantId: row.tenant_id,
-    viewerId: row.viewer_id,
-    videoId: row.video_id,
-    creatorId: row.creator_id,
-    chainId: row.chain_id,
-    contract: row.contract,
-    payer: row.payer,
-    token: row.token,
-    tokenSymbol: row.token_symbol,
-    amount: BigInt(row.amount),
-    creatorAddress: row.creator_address,
-    tenantAddress: row.tenant_address,
-    hubAddress: row.hub_address,
-    creatorBps: row.creator_bps,
-    tenantBps: row.tenant_bps,
-    hubBps: row.hub_bps,
-    priceCents: row.price_cents,
-    rentalHours: row.rental_hours,
-    status: row.status,
-  };
+  return new Map(rows.map((row) => [row.invoice_id, toLockedInvoice(row)]));
 }
 
 /**
@@ -120,24 +126,35 @@ export interface PaymentRow {
   at: Date;
 }
 
+/** The identity of a chain event: `<chain id>:<tx hash>:<log index>`, lower case. */
+export const eventKey = (e: { chainId: number; txHash: string; logIndex: number }) =>
+  `${e.chainId}:${e.txHash.toLowerCase()}:${e.logIndex}`;
+
 /**
- * Records a payment once per (chain, tx hash, log index). Returns the row's id when this call
- * wrote it (new, or back from `orphaned` because the transaction was mined again), null when the
- * same event was already recorded (a duplicate delivery, which changes nothing).
+ * Records payments once per (chain, tx hash, log index), in one statement; the rows must have
+ * distinct keys. Returns, by eventKey, the ids of the rows this call wrote (new, or back from
+ * `orphaned` because the transaction was mined again); a key already recorded (a duplicate
+ * delivery, which changes nothing) is absent. Rows are written in key order so that concurrent
+ * batches wait for each other instead of deadlocking.
  */
-export async function upsertPayment(em: EntityManager, p: PaymentRow): Promise<string | null> {
-  const rows = await em.execute<{ id: string }[]>(
+export async function upsertPayments(
+  em: EntityManager,
+  payments: readonly PaymentRow[],
+): Promise<Map<string, string>> {
+  if (payments.length === 0) return new Map();
+  const sorted = [...payments].sort((a, b) => (eventKey(a) < eventKey(b) ? -1 : 1));
+  const rows = await em.execute<{ id: string; chain_id: number; tx_hash: string; log_index: number }[]>(
     `INSERT INTO payments (tenant_id, chain_id, contract, tx_hash, log_index, block_number, block_hash,
                            invoice_ref, invoice_id, payer, token, amount, creator_share, tenant_share,
                            hub_share, status, problem, recorded_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     VALUES ${sorted.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
      ON CONFLICT (chain_id, tx_hash, log_index) DO UPDATE
        SET block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash,
            status = EXCLUDED.status, problem = EXCLUDED.problem, recorded_at = EXCLUDED.recorded_at,
            orphaned_at = NULL
        WHERE payments.status = 'orphaned'
-     RETURNING id`,
-    [
+     RETURNING id, chain_id, tx_hash, log_index`,
+    sorted.flatMap((p) => [
       p.tenantId,
       p.chainId,
       p.contract.toLowerCase(),
@@ -156,36 +173,41 @@ export async function upsertPayment(em: EntityManager, p: PaymentRow): Promise<s
       p.status,
       p.problem,
       p.at,
-    ],
+    ]),
   );
-  return rows[0]?.id ?? null;
+  return new Map(
+    rows.map((r) => [eventKey({ chainId: r.chain_id, txHash: r.tx_hash, logIndex: r.log_index }), r.id]),
+  );
+}
+
+export interface PurchaseGrant {
+  tenantId: string;
+  userId: string;
+  videoId: string;
+  paymentId: string;
+  at: Date;
+  expiresAt: Date | null;
 }
 
 /**
- * Grants (or renews) the viewer's purchase of a video. An active entitlement is kept unless the new
- * one lasts longer; a revoked or expired one is renewed in place (one row per viewer and video).
+ * Grants (or renews) purchases, in one statement; at most one grant per (viewer, video). An active
+ * entitlement is kept unless the new one lasts longer; a revoked or expired one is renewed in place
+ * (one row per viewer and video). Written in (video, viewer) order, against deadlocks.
  */
-export async function grantPurchase(
-  em: EntityManager,
-  g: {
-    tenantId: string;
-    userId: string;
-    videoId: string;
-    paymentId: string;
-    at: Date;
-    expiresAt: Date | null;
-  },
-): Promise<void> {
+export async function grantPurchases(em: EntityManager, grants: readonly PurchaseGrant[]): Promise<void> {
+  if (grants.length === 0) return;
+  const key = (g: PurchaseGrant) => `${g.videoId}:${g.userId}`;
+  const sorted = [...grants].sort((a, b) => (key(a) < key(b) ? -1 : 1));
   await em.execute(
     `INSERT INTO entitlements (tenant_id, user_id, video_id, source, payment_id, granted_at, expires_at)
-     VALUES (?, ?, ?, 'purchase', ?, ?, ?)
+     VALUES ${sorted.map(() => "(?, ?, ?, 'purchase', ?, ?, ?::timestamptz)").join(', ')}
      ON CONFLICT (video_id, user_id) DO UPDATE
        SET source = 'purchase', payment_id = EXCLUDED.payment_id, granted_at = EXCLUDED.granted_at,
            expires_at = EXCLUDED.expires_at, revoked_at = NULL, revoke_reason = NULL
        WHERE entitlements.revoked_at IS NOT NULL
           OR (entitlements.expires_at IS NOT NULL
               AND (EXCLUDED.expires_at IS NULL OR EXCLUDED.expires_at > entitlements.expires_at))`,
-    [g.tenantId, g.userId, g.videoId, g.paymentId, g.at, g.expiresAt],
+    sorted.flatMap((g) => [g.tenantId, g.userId, g.videoId, g.paymentId, g.at, g.expiresAt]),
     'run',
   );
 }
@@ -420,51 +442,50 @@ export async function listLedgerLines(
 }
 
 export interface LedgerShare {
+  tenantId: string;
+  paymentId: string;
   party: 'creator' | 'tenant' | 'hub';
   partyUserId: string | null;
   address: string;
+  videoId: string;
+  chainId: number;
+  token: string;
+  tokenSymbol: string;
   amount: bigint;
   usdCents: bigint;
+  at: Date;
 }
 
-/** Writes a credited payment's shares and marks its invoice paid, in two round trips. */
-export async function creditPayment(
+/** Marks invoices paid and writes their payments' shares to the ledger, in two statements. */
+export async function creditPayments(
   em: EntityManager,
-  c: {
-    tenantId: string;
-    paymentId: string;
-    invoiceRef: string;
-    videoId: string;
-    chainId: number;
-    token: string;
-    tokenSymbol: string;
-    at: Date;
-    shares: readonly LedgerShare[];
-  },
+  c: { invoiceRefs: readonly string[]; at: Date; shares: readonly LedgerShare[] },
 ): Promise<void> {
-  await em.execute(
-    "UPDATE invoices SET status = 'paid', paid_at = ? WHERE id = ?",
-    [c.at, c.invoiceRef],
-    'run',
-  );
-  const values = c.shares.map(() => "(?, ?, 'share', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(', ');
+  if (c.invoiceRefs.length > 0) {
+    await em.execute(
+      "UPDATE invoices SET status = 'paid', paid_at = ? WHERE id = ANY(string_to_array(?, ',')::uuid[])",
+      [c.at, c.invoiceRefs.join(',')],
+      'run',
+    );
+  }
+  if (c.shares.length === 0) return;
   await em.execute(
     `INSERT INTO ledger_entries (tenant_id, payment_id, kind, party, party_user_id, address, video_id, chain_id,
                                  token, token_symbol, amount, usd_cents, created_at)
-     VALUES ${values}`,
+     VALUES ${c.shares.map(() => "(?, ?, 'share', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(', ')}`,
     c.shares.flatMap((s) => [
-      c.tenantId,
-      c.paymentId,
+      s.tenantId,
+      s.paymentId,
       s.party,
       s.partyUserId,
       s.address.toLowerCase(),
-      c.videoId,
-      c.chainId,
-      c.token.toLowerCase(),
-      c.tokenSymbol,
+      s.videoId,
+      s.chainId,
+      s.token.toLowerCase(),
+      s.tokenSymbol,
       s.amount.toString(),
       s.usdCents.toString(),
-      c.at,
+      s.at,
     ]),
     'run',
   );

@@ -154,6 +154,30 @@ describe('recordPaidEvents', () => {
     expect(rows.ledger).toHaveLength(3);
   });
 
+  it('behavior: within one batch, a repeated event is a duplicate delivery and a second payment of the invoice a duplicate', async () => {
+    const f = await invoiced();
+    const first = f.event();
+    const results = await record([first, first, f.event()]);
+    expect(results.map((r) => [r.status, r.granted, r.paymentId === null])).toEqual([
+      ['credited', true, false],
+      [null, false, true],
+      ['duplicate', false, false],
+    ]);
+    const rows = await rowsOf(f.tenant.id);
+    expect(rows.payments).toHaveLength(2);
+    expect(rows.entitlements).toHaveLength(1);
+    expect(rows.ledger).toHaveLength(3);
+  });
+
+  it('behavior: a batch larger than one chunk is recorded whole, across tenants', async () => {
+    const sales = await Promise.all([invoiced(), invoiced()]);
+    const unknown = Array.from({ length: 600 }, () => sales[0]!.event({ invoiceId: hex(32) }));
+    const results = await record([sales[0]!.event(), ...unknown, sales[1]!.event()]);
+    expect(results).toHaveLength(602);
+    expect(results.filter((r) => r.granted).map((r) => r.tenantId)).toEqual(sales.map((s) => s.tenant.id));
+    expect(results.filter((r) => r.status === 'unknown_invoice')).toHaveLength(600);
+  });
+
   it('error: an underpayment, a wrong token, another contract or payer are recorded for admins and grant nothing', async () => {
     const f = await invoiced();
     const results = await record([

@@ -1,12 +1,15 @@
 import { type PaidEvent, splitAmount } from '@ppv/chain';
 import {
-  creditPayment,
+  creditPayments,
   type EntityManager,
-  grantPurchase,
+  eventKey,
+  grantPurchases,
+  type LedgerShare,
   type LockedInvoice,
-  lockInvoiceByChainId,
+  lockInvoicesByChainIds,
   type PaymentStatus,
-  upsertPayment,
+  type PurchaseGrant,
+  upsertPayments,
 } from '@ppv/db';
 
 /** A decoded `Paid` event (with its block, transaction and log index) and the chain it was read from. */
@@ -75,42 +78,85 @@ function judge(
   return { status: 'credited', problem: null };
 }
 
+/** Events per round of statements: keeps each statement well under PostgreSQL's parameter limit. */
+const CHUNK = 500;
+
 /**
  * Records `Paid` events (from the indexer or the fast path), in order. Each is checked against its
  * invoice (chain, contract, token, payer, amount); recorded once per (chain, tx hash, log index) —
  * a duplicate delivery, even a concurrent one, changes nothing; a payment that pays its invoice
  * (exactly, over, or after the invoice was replaced) grants the viewer the video and writes one
  * ledger entry per share. Every other event is kept with its status and problem for admins.
+ * Works in chunks of a few hundred events, a handful of statements each.
  */
 export async function recordPaidEvents(
   deps: RecordPaidEventsDeps,
   events: readonly ChainPaidEvent[],
 ): Promise<RecordedPayment[]> {
   const results: RecordedPayment[] = [];
-  for (const event of events) {
-    const invoice = await lockInvoiceByChainId(deps.em, event.invoiceId);
-    const { status, problem } = judge(event, invoice);
-    const at = deps.clock();
-    const paymentId = await upsertPayment(deps.em, {
-      tenantId: invoice?.tenantId ?? null,
-      chainId: event.chainId,
-      contract: event.address,
-      txHash: event.transactionHash,
-      logIndex: event.logIndex,
-      blockNumber: event.blockNumber,
-      blockHash: event.blockHash,
-      invoiceRef: invoice?.id ?? null,
-      invoiceId: event.invoiceId,
-      payer: event.payer,
-      token: event.token,
-      amount: event.amount,
-      creatorShare: event.creatorShare,
-      tenantShare: event.tenantShare,
-      hubShare: event.hubShare,
-      status,
-      problem,
-      at,
-    });
+  for (let start = 0; start < events.length; start += CHUNK) {
+    results.push(...(await recordChunk(deps, events.slice(start, start + CHUNK))));
+  }
+  return results;
+}
+
+interface Judged {
+  event: ChainPaidEvent;
+  key: string;
+  invoice: LockedInvoice | null;
+  status: PaymentStatus;
+  problem: string | null;
+  /** Another event of this chunk with the same key came first: a duplicate delivery. */
+  repeated: boolean;
+}
+
+async function recordChunk(
+  deps: RecordPaidEventsDeps,
+  events: readonly ChainPaidEvent[],
+): Promise<RecordedPayment[]> {
+  const at = deps.clock();
+  const invoices = await lockInvoicesByChainIds(deps.em, [...new Set(events.map((e) => lower(e.invoiceId)))]);
+  // Judged in order; an invoice credited by an earlier event of the chunk is paid for the later ones.
+  const seen = new Set<string>();
+  const judged: Judged[] = events.map((event) => {
+    const key = eventKey({ chainId: event.chainId, txHash: event.transactionHash, logIndex: event.logIndex });
+    const invoice = invoices.get(lower(event.invoiceId)) ?? null;
+    const repeated = seen.has(key);
+    seen.add(key);
+    const verdict = judge(event, invoice);
+    if (!repeated && invoice && GRANTING_STATUSES.includes(verdict.status)) invoice.status = 'paid';
+    return { event, key, invoice, ...verdict, repeated };
+  });
+  const written = await upsertPayments(
+    deps.em,
+    judged
+      .filter((j) => !j.repeated)
+      .map(({ event, invoice, status, problem }) => ({
+        tenantId: invoice?.tenantId ?? null,
+        chainId: event.chainId,
+        contract: event.address,
+        txHash: event.transactionHash,
+        logIndex: event.logIndex,
+        blockNumber: event.blockNumber,
+        blockHash: event.blockHash,
+        invoiceRef: invoice?.id ?? null,
+        invoiceId: event.invoiceId,
+        payer: event.payer,
+        token: event.token,
+        amount: event.amount,
+        creatorShare: event.creatorShare,
+        tenantShare: event.tenantShare,
+        hubShare: event.hubShare,
+        status,
+        problem,
+        at,
+      })),
+  );
+
+  const grants = new Map<string, PurchaseGrant>();
+  const invoiceRefs: string[] = [];
+  const shares: LedgerShare[] = [];
+  const results = judged.map(({ event, key, invoice, status, problem, repeated }): RecordedPayment => {
     const base = {
       chainId: event.chainId,
       txHash: lower(event.transactionHash),
@@ -118,68 +164,74 @@ export async function recordPaidEvents(
       invoiceId: lower(event.invoiceId),
       tenantId: invoice?.tenantId ?? null,
     };
-    if (!paymentId) {
-      results.push({ ...base, paymentId: null, status: null, problem: null, granted: false });
-      continue;
-    }
+    const paymentId = repeated ? undefined : written.get(key);
+    if (!paymentId) return { ...base, paymentId: null, status: null, problem: null, granted: false };
     const granted = invoice !== null && GRANTING_STATUSES.includes(status);
-    if (granted) await credit(deps.em, { event, invoice, paymentId, at });
-    results.push({ ...base, paymentId, status, problem, granted });
-  }
+    if (granted) {
+      const expiresAt = invoice.rentalHours ? new Date(at.getTime() + invoice.rentalHours * 3_600_000) : null;
+      const grantKey = `${invoice.videoId}:${invoice.viewerId}`;
+      const earlier = grants.get(grantKey);
+      // One grant per viewer and video: the longest-lasting of the chunk's.
+      if (!earlier || (earlier.expiresAt && (!expiresAt || expiresAt > earlier.expiresAt))) {
+        grants.set(grantKey, {
+          tenantId: invoice.tenantId,
+          userId: invoice.viewerId,
+          videoId: invoice.videoId,
+          paymentId,
+          at,
+          expiresAt,
+        });
+      }
+      invoiceRefs.push(invoice.id);
+      shares.push(...sharesOf(event, invoice, paymentId, at));
+    }
+    return { ...base, paymentId, status, problem, granted };
+  });
+  await grantPurchases(deps.em, [...grants.values()]);
+  await creditPayments(deps.em, { invoiceRefs, at, shares });
   return results;
 }
 
-async function credit(
-  em: EntityManager,
-  {
-    event,
-    invoice,
-    paymentId,
-    at,
-  }: { event: ChainPaidEvent; invoice: LockedInvoice; paymentId: string; at: Date },
-): Promise<void> {
-  await grantPurchase(em, {
-    tenantId: invoice.tenantId,
-    userId: invoice.viewerId,
-    videoId: invoice.videoId,
-    paymentId,
-    at,
-    expiresAt: invoice.rentalHours ? new Date(at.getTime() + invoice.rentalHours * 3_600_000) : null,
-  });
-  // The price in cents paid (more than the price for an overpayment), split by the contract's rule.
+/**
+ * The ledger entries of a credited payment: each share's token amount from the event, and its value
+ * in cents — the cents paid (more than the price for an overpayment) split by the contract's rule.
+ */
+function sharesOf(event: ChainPaidEvent, invoice: LockedInvoice, paymentId: string, at: Date): LedgerShare[] {
   const cents = (BigInt(invoice.priceCents) * event.amount) / invoice.amount;
   const centShares = splitAmount(cents, invoice.tenantBps, invoice.hubBps);
-  await creditPayment(em, {
+  const common = {
     tenantId: invoice.tenantId,
     paymentId,
-    invoiceRef: invoice.id,
     videoId: invoice.videoId,
     chainId: event.chainId,
     token: event.token,
     tokenSymbol: invoice.tokenSymbol,
     at,
-    shares: [
-      {
-        party: 'creator',
-        partyUserId: invoice.creatorId,
-        address: event.creator,
-        amount: event.creatorShare,
-        usdCents: centShares.creatorShare,
-      },
-      {
-        party: 'tenant',
-        partyUserId: null,
-        address: event.tenant,
-        amount: event.tenantShare,
-        usdCents: centShares.tenantShare,
-      },
-      {
-        party: 'hub',
-        partyUserId: null,
-        address: event.hub,
-        amount: event.hubShare,
-        usdCents: centShares.hubShare,
-      },
-    ],
-  });
+  };
+  return [
+    {
+      ...common,
+      party: 'creator',
+      partyUserId: invoice.creatorId,
+      address: event.creator,
+      amount: event.creatorShare,
+      usdCents: centShares.creatorShare,
+    },
+    {
+      ...common,
+      party: 'tenant',
+      partyUserId: null,
+      address: event.tenant,
+      amount: event.tenantShare,
+      usdCents: centShares.tenantShare,
+    },
+    {
+      ...common,
+      party: 'hub',
+      partyUserId: null,
+      address: event.hub,
+      amount: event.hubShare,
+      usdCents: centShares.hubShare,
+    },
+  ];
 }
