@@ -147,33 +147,45 @@ export async function upsertPayments(
     `INSERT INTO payments (tenant_id, chain_id, contract, tx_hash, log_index, block_number, block_hash,
                            invoice_ref, invoice_id, payer, token, amount, creator_share, tenant_share,
                            hub_share, status, problem, recorded_at)
-     VALUES ${sorted.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
+     SELECT tenant_id, chain_id, contract, tx_hash, log_index, block_number, block_hash, invoice_ref, invoice_id,
+            payer, token, amount, creator_share, tenant_share, hub_share, status, problem, recorded_at
+       FROM json_to_recordset(?::json) AS p(
+              n int, tenant_id uuid, chain_id int, contract text, tx_hash text, log_index int, block_number bigint,
+              block_hash text, invoice_ref uuid, invoice_id text, payer text, token text, amount numeric,
+              creator_share numeric, tenant_share numeric, hub_share numeric, status text, problem text,
+              recorded_at timestamptz)
+      ORDER BY n
      ON CONFLICT (chain_id, tx_hash, log_index) DO UPDATE
        SET block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash,
            status = EXCLUDED.status, problem = EXCLUDED.problem, recorded_at = EXCLUDED.recorded_at,
            orphaned_at = NULL
        WHERE payments.status = 'orphaned'
      RETURNING id, chain_id, tx_hash, log_index`,
-    sorted.flatMap((p) => [
-      p.tenantId,
-      p.chainId,
-      p.contract.toLowerCase(),
-      p.txHash.toLowerCase(),
-      p.logIndex,
-      p.blockNumber.toString(),
-      p.blockHash.toLowerCase(),
-      p.invoiceRef,
-      p.invoiceId.toLowerCase(),
-      p.payer.toLowerCase(),
-      p.token.toLowerCase(),
-      p.amount.toString(),
-      p.creatorShare.toString(),
-      p.tenantShare.toString(),
-      p.hubShare.toString(),
-      p.status,
-      p.problem,
-      p.at,
-    ]),
+    [
+      JSON.stringify(
+        sorted.map((p, n) => ({
+          n,
+          tenant_id: p.tenantId,
+          chain_id: p.chainId,
+          contract: p.contract.toLowerCase(),
+          tx_hash: p.txHash.toLowerCase(),
+          log_index: p.logIndex,
+          block_number: p.blockNumber.toString(),
+          block_hash: p.blockHash.toLowerCase(),
+          invoice_ref: p.invoiceRef,
+          invoice_id: p.invoiceId.toLowerCase(),
+          payer: p.payer.toLowerCase(),
+          token: p.token.toLowerCase(),
+          amount: p.amount.toString(),
+          creator_share: p.creatorShare.toString(),
+          tenant_share: p.tenantShare.toString(),
+          hub_share: p.hubShare.toString(),
+          status: p.status,
+          problem: p.problem,
+          recorded_at: p.at.toISOString(),
+        })),
+      ),
+    ],
   );
   return new Map(
     rows.map((r) => [eventKey({ chainId: r.chain_id, txHash: r.tx_hash, logIndex: r.log_index }), r.id]),
@@ -200,14 +212,29 @@ export async function grantPurchases(em: EntityManager, grants: readonly Purchas
   const sorted = [...grants].sort((a, b) => (key(a) < key(b) ? -1 : 1));
   await em.execute(
     `INSERT INTO entitlements (tenant_id, user_id, video_id, source, payment_id, granted_at, expires_at)
-     VALUES ${sorted.map(() => "(?, ?, ?, 'purchase', ?, ?, ?::timestamptz)").join(', ')}
+     SELECT tenant_id, user_id, video_id, 'purchase', payment_id, granted_at, expires_at
+       FROM json_to_recordset(?::json) AS g(n int, tenant_id uuid, user_id uuid, video_id uuid, payment_id uuid,
+                                            granted_at timestamptz, expires_at timestamptz)
+      ORDER BY n
      ON CONFLICT (video_id, user_id) DO UPDATE
        SET source = 'purchase', payment_id = EXCLUDED.payment_id, granted_at = EXCLUDED.granted_at,
            expires_at = EXCLUDED.expires_at, revoked_at = NULL, revoke_reason = NULL
        WHERE entitlements.revoked_at IS NOT NULL
           OR (entitlements.expires_at IS NOT NULL
               AND (EXCLUDED.expires_at IS NULL OR EXCLUDED.expires_at > entitlements.expires_at))`,
-    sorted.flatMap((g) => [g.tenantId, g.userId, g.videoId, g.paymentId, g.at, g.expiresAt]),
+    [
+      JSON.stringify(
+        sorted.map((g, n) => ({
+          n,
+          tenant_id: g.tenantId,
+          user_id: g.userId,
+          video_id: g.videoId,
+          payment_id: g.paymentId,
+          granted_at: g.at.toISOString(),
+          expires_at: g.expiresAt?.toISOString() ?? null,
+        })),
+      ),
+    ],
     'run',
   );
 }
@@ -472,21 +499,31 @@ export async function creditPayments(
   await em.execute(
     `INSERT INTO ledger_entries (tenant_id, payment_id, kind, party, party_user_id, address, video_id, chain_id,
                                  token, token_symbol, amount, usd_cents, created_at)
-     VALUES ${c.shares.map(() => "(?, ?, 'share', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(', ')}`,
-    c.shares.flatMap((s) => [
-      s.tenantId,
-      s.paymentId,
-      s.party,
-      s.partyUserId,
-      s.address.toLowerCase(),
-      s.videoId,
-      s.chainId,
-      s.token.toLowerCase(),
-      s.tokenSymbol,
-      s.amount.toString(),
-      s.usdCents.toString(),
-      s.at,
-    ]),
+     SELECT tenant_id, payment_id, 'share', party, party_user_id, address, video_id, chain_id, token, token_symbol,
+            amount, usd_cents, created_at
+       FROM json_to_recordset(?::json) AS l(
+              n int, tenant_id uuid, payment_id uuid, party text, party_user_id uuid, address text, video_id uuid,
+              chain_id int, token text, token_symbol text, amount numeric, usd_cents bigint, created_at timestamptz)
+      ORDER BY n`,
+    [
+      JSON.stringify(
+        c.shares.map((s, n) => ({
+          n,
+          tenant_id: s.tenantId,
+          payment_id: s.paymentId,
+          party: s.party,
+          party_user_id: s.partyUserId,
+          address: s.address.toLowerCase(),
+          video_id: s.videoId,
+          chain_id: s.chainId,
+          token: s.token.toLowerCase(),
+          token_symbol: s.tokenSymbol,
+          amount: s.amount.toString(),
+          usd_cents: s.usdCents.toString(),
+          created_at: s.at.toISOString(),
+        })),
+      ),
+    ],
     'run',
   );
 }
