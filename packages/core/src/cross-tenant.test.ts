@@ -390,6 +390,15 @@ const matrix: Record<string, Attack> = {
       });
     },
   ),
+  'payments.list': authed(
+    (c) => c.api.payments.list({}),
+    async (f) => {
+      await expect(f.intruderOnA.api.payments.list({})).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(f.intruderOnA.api.payments.list({ scope: 'hub' })).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+      });
+    },
+  ),
   'blocks.list': authed(
     (c) => c.api.blocks.list(),
     async (f) => {

@@ -780,6 +780,31 @@ export type HubRouter = TRPCBuiltRouter<
         };
         meta: object;
       }>;
+      list: TRPCQueryProcedure<{
+        input: {
+          scope?: undefined | "tenant" | "hub";
+          status?: undefined | "credited" | "overpaid" | "late" | "underpaid" | "mismatch" | "duplicate" | "unknown_invoice" | "orphaned";
+          limit?: undefined | number;
+        };
+        output: Array<{
+          id: string;
+          tenantId: null | string;
+          status: "credited" | "overpaid" | "late" | "underpaid" | "mismatch" | "duplicate" | "unknown_invoice" | "orphaned";
+          problem: null | string;
+          chainId: number;
+          contract: string;
+          txHash: string;
+          logIndex: number;
+          blockNumber: number;
+          invoiceId: string;
+          payer: string;
+          token: string;
+          amount: string;
+          recordedAt: Date;
+          orphanedAt: null | Date;
+        }>;
+        meta: object;
+      }>;
     };
     blocks: {
       list: TRPCQueryProcedure<{

@@ -1,6 +1,7 @@
 import { authedProcedure, router } from '../../trpc';
+import { listPayments } from './list-payments';
 import { paymentStatus } from './payment-status';
-import { paymentStatusInput, submitTransactionInput } from './payments.schemas';
+import { listPaymentsInput, paymentStatusInput, submitTransactionInput } from './payments.schemas';
 import { submitTransaction } from './submit-transaction';
 
 export const paymentsRouter = router({
@@ -12,4 +13,8 @@ export const paymentsRouter = router({
   status: authedProcedure
     .input(paymentStatusInput)
     .query(({ ctx, input }) => paymentStatus(ctx.tx, { ...input, auth: ctx.auth })),
+  /** Admins: payments as recorded, those that granted nothing included (`status` filters). */
+  list: authedProcedure
+    .input(listPaymentsInput)
+    .query(({ ctx, input }) => listPayments(ctx.tx, { ...input, auth: ctx.auth })),
 });

@@ -19,3 +19,22 @@ export const paymentStatusInput = z.object({
       'invoiceId is the invoice id from checkout.createInvoice or its 0x on-chain id',
     ),
 });
+
+export const listPaymentsInput = z.object({
+  /** The tenant's payments (tenant admins), or every tenant's and the unassigned ones (hub admins). */
+  scope: z.enum(['tenant', 'hub']).default('tenant'),
+  status: z
+    .enum([
+      'credited',
+      'overpaid',
+      'late',
+      'underpaid',
+      'mismatch',
+      'duplicate',
+      'unknown_invoice',
+      'orphaned',
+    ])
+    .optional(),
+  limit: z.number().int().min(1).max(200).default(50),
+});
+export type ListPaymentsInput = z.infer<typeof listPaymentsInput>;
