@@ -1,6 +1,5 @@
-import { withHubScope } from '@ppv/db';
 import { z } from 'zod';
-import { hubAdminProcedure, publicProcedure, roleProcedure, router } from '../../trpc';
+import { hubAdminProcedure, hubScopeProcedure, publicProcedure, roleProcedure, router } from '../../trpc';
 import { listAudit } from '../audit/list-audit';
 import { createTenant } from './create-tenant';
 import {
@@ -48,27 +47,17 @@ export const tenantRouter = router({
 
 export const hubRouter = router({
   tenants: router({
-    list: hubAdminProcedure.query(({ ctx }) =>
-      withHubScope(ctx.deps.orm, (em) => listTenants({ ...ctx.tx, em })),
-    ),
+    list: hubScopeProcedure.query(({ ctx }) => listTenants(ctx.tx)),
     create: hubAdminProcedure.input(createTenantInput).mutation(async ({ ctx, input }) => {
       const tenant = await createTenant(ctx.deps, input, ctx.auth.userId);
       return adminTenant(tenant, input.hostnames);
     }),
-    setHostnames: hubAdminProcedure
+    setHostnames: hubScopeProcedure
       .input(setHostnamesInput)
-      .mutation(({ ctx, input }) =>
-        withHubScope(ctx.deps.orm, (em) =>
-          setHostnames({ ...ctx.tx, em }, { ...input, auth: ctx.auth, ip: ctx.req.ip }),
-        ),
-      ),
+      .mutation(({ ctx, input }) => setHostnames(ctx.tx, { ...input, auth: ctx.auth, ip: ctx.req.ip })),
     /** A tenant's own upload limit in bytes (1 MiB … 1 TiB), or null for the hub-wide MAX_UPLOAD_BYTES. */
-    setUploadLimit: hubAdminProcedure
+    setUploadLimit: hubScopeProcedure
       .input(setUploadLimitInput)
-      .mutation(({ ctx, input }) =>
-        withHubScope(ctx.deps.orm, (em) =>
-          setUploadLimit({ ...ctx.tx, em }, { ...input, auth: ctx.auth, ip: ctx.req.ip }),
-        ),
-      ),
+      .mutation(({ ctx, input }) => setUploadLimit(ctx.tx, { ...input, auth: ctx.auth, ip: ctx.req.ip })),
   }),
 });
