@@ -21,6 +21,7 @@ let browser: Browser;
 let shop: Tenant;
 let other: Tenant;
 let videoIds: string[];
+let creatorName: string;
 const DAY = 86_400_000;
 const base = Date.now() - 100 * DAY;
 
@@ -39,6 +40,7 @@ beforeAll(async () => {
   const otherAdmin = await h.signedIn(other, { role: 'tenant_admin' });
   await otherAdmin.api.tenant.update({ name: 'Sermon Archive', primaryColor: '#1d4ed8' });
   const creator = await h.signedIn(shop, { role: 'creator' });
+  creatorName = creator.username;
   const otherCreator = await h.signedIn(other, { role: 'creator' });
   videoIds = await catalogVideos(h, shop, creator.userId, [
     {
@@ -113,9 +115,11 @@ describe('browse', () => {
     expect(second.text).toContain('rel="prev" href="/"');
   });
 
-  it('searches titles regardless of case and accents, and keeps the search across pages', async () => {
+  it('searches titles and descriptions regardless of case and accents, and keeps the search across pages', async () => {
     const found = await page('/?q=RENDANG');
     expect(cardTitles(found.text)).toEqual(['Rendang from scratch']);
+    const described = await page('/?q=slow-cooked');
+    expect(cardTitles(described.text)).toEqual(['Rendang from scratch']);
     const accented = await page(`/?q=${encodeURIComponent('sámbal')}`);
     expect(cardTitles(accented.text)).toEqual(['Sambal matah basics']);
     const none = await page('/?q=pizza');
@@ -126,9 +130,19 @@ describe('browse', () => {
     expect(skills.text).toContain('rel="next" href="/?q=knife&amp;sort=title&amp;page=2"');
   });
 
-  it('sorts by price and by title', async () => {
-    const byPrice = cardTitles((await page('/?sort=price')).text);
+  it('sorts by price both ways, by title and oldest first', async () => {
+    const byPrice = cardTitles((await page('/?sort=price_asc')).text);
     expect(byPrice.slice(0, 3)).toEqual(['Sambal matah basics', 'Knife skills 01', 'Knife skills 02']);
+    const dearest = cardTitles((await page('/?sort=price_desc')).text);
+    expect(dearest.slice(0, 3)).toEqual([
+      'Rendang from scratch',
+      'Soto ayam Lamongan',
+      'Nasi goreng kampung',
+    ]);
+    expect(cardTitles((await page('/?sort=oldest')).text)[0]).toBe('Knife skills 26');
+    const form = (await page('/?sort=price_desc&q=soto')).text;
+    expect(form).toMatch(/<option value="price_desc" selected[^>]*>Price, highest first<\/option>/);
+    expect(form).toContain('value="soto"');
     expect(cardTitles((await page('/?sort=title')).text).slice(0, 2)).toEqual([
       'Knife skills 01',
       'Knife skills 02',
@@ -143,6 +157,13 @@ describe('browse', () => {
     ]);
   });
 
+  it('names the creator on each card and on the video page', async () => {
+    const cards = (await page('/?q=soto')).text;
+    expect(cards).toContain(`data-testid="creator">by ${creatorName}</p>`);
+    const one = await page(`/videos/${videoIds[0]}`);
+    expect(one.text).toContain(`data-testid="creator">by ${creatorName}</p>`);
+  });
+
   it('shows each price in US dollars and the tenant’s display currency', async () => {
     const html = (await page('/?q=rendang')).text;
     expect(html).toContain('$10.00');
@@ -152,13 +173,18 @@ describe('browse', () => {
   it('error: a bad sort, page or search is a 400 page that says what is wrong', async () => {
     const sort = await page('/?sort=cheapest');
     expect(sort.status).toBe(400);
-    expect(sort.text).toContain('Unknown sort order &quot;cheapest&quot;: use newest, price or title');
+    expect(sort.text).toContain(
+      'Unknown sort order &quot;cheapest&quot;: use newest, oldest, price_asc, price_desc, title',
+    );
     const number = await page('/?page=two');
     expect(number.status).toBe(400);
     expect(number.text).toContain('&quot;two&quot; is not a page number');
-    const long = await page(`/?q=${'a'.repeat(201)}`);
+    const long = await page(`/?q=${'a'.repeat(500)}`);
     expect(long.status).toBe(400);
     expect(long.text).toContain('Search for at most 200 characters');
+    const negative = await page('/?page=-2');
+    expect(negative.status).toBe(400);
+    expect(negative.text).toContain('&quot;-2&quot; is not a page number');
   });
 
   it('error: a page past the last one is a 404', async () => {
