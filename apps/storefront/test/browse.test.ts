@@ -1,5 +1,5 @@
 import { createHarness, type Harness } from '@ppv/core/testing';
-import type { Tenant } from '@ppv/db';
+import { type Tenant, VideoEntity, withTenant } from '@ppv/db';
 import type { RunningHub } from '@ppv/hub';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +22,7 @@ let shop: Tenant;
 let other: Tenant;
 let videoIds: string[];
 let creatorName: string;
+let creatorId: string;
 const DAY = 86_400_000;
 const base = Date.now() - 100 * DAY;
 
@@ -41,6 +42,7 @@ beforeAll(async () => {
   await otherAdmin.api.tenant.update({ name: 'Sermon Archive', primaryColor: '#1d4ed8' });
   const creator = await h.signedIn(shop, { role: 'creator' });
   creatorName = creator.username;
+  creatorId = creator.userId;
   const otherCreator = await h.signedIn(other, { role: 'creator' });
   videoIds = await catalogVideos(h, shop, creator.userId, [
     {
@@ -185,6 +187,17 @@ describe('browse', () => {
     const negative = await page('/?page=-2');
     expect(negative.status).toBe(400);
     expect(negative.text).toContain('&quot;-2&quot; is not a page number');
+  });
+
+  it('a video that becomes ready shows up within seconds, and one removed disappears', async () => {
+    const [fresh] = await catalogVideos(h, shop, creatorId, [
+      { title: 'Es cendol, just published', priceCents: 150 },
+    ]);
+    await expect
+      .poll(async () => cardTitles((await page('/?q=cendol')).text))
+      .toEqual(['Es cendol, just published']);
+    await withTenant(h.db.orm, shop.id, (em) => em.nativeDelete(VideoEntity, { id: fresh! }));
+    await expect.poll(async () => cardTitles((await page('/?q=cendol')).text)).toEqual([]);
   });
 
   it('error: a page past the last one is a 404', async () => {

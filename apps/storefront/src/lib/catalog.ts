@@ -41,15 +41,41 @@ export function parseBrowseQuery(params: URLSearchParams): BrowseQuery {
   return { q, sort: sort as Sort, page: Number(pageText) };
 }
 
-/** One page of the tenant's ready videos: searched, sorted and paged by the hub (videos.list). */
-export function browse(caller: PageCaller, query: BrowseQuery): Promise<CatalogPage> {
-  return caller.videos.list({
+/** How long one catalog page answers every viewer before the hub is asked for it again. */
+export const CATALOG_TTL_MS = 1_000;
+/** Catalog pages kept, over all tenants and queries; the oldest goes first. */
+const MAX_CACHED_PAGES = 1_000;
+const cached = new Map<string, { at: number; page: Promise<CatalogPage> }>();
+
+/**
+ * One page of the tenant's ready videos: searched, sorted and paged by the hub (videos.list). The
+ * catalog is the same for every viewer, so a page read once answers everyone asking for the same
+ * tenant, search, sort and page for CATALOG_TTL_MS, and requests that arrive while it is being read
+ * wait for that one read. A failed read is not kept.
+ */
+export function browse(
+  tenantId: string,
+  caller: PageCaller,
+  query: BrowseQuery,
+  now = Date.now(),
+): Promise<CatalogPage> {
+  const key = JSON.stringify([tenantId, query.q, query.sort, query.page]);
+  const hit = cached.get(key);
+  if (hit && now - hit.at < CATALOG_TTL_MS) return hit.page;
+  const page = caller.videos.list({
     scope: 'catalog',
     ...(query.q && { q: query.q }),
     sort: query.sort,
     limit: PAGE_SIZE,
     page: query.page,
   });
+  cached.delete(key);
+  cached.set(key, { at: now, page });
+  page.catch(() => {
+    if (cached.get(key)?.page === page) cached.delete(key);
+  });
+  if (cached.size > MAX_CACHED_PAGES) cached.delete(cached.keys().next().value!);
+  return page;
 }
 
 /** The browse URL for another page or order, keeping the rest of the query. */

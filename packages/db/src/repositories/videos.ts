@@ -1,4 +1,4 @@
-import { type Video, VideoEntity, type VideoStatus } from '../entities';
+import type { RenditionInfo, Video, VideoStatus } from '../entities';
 import type { EntityManager } from '../orm';
 
 export const videoSorts = ['newest', 'oldest', 'price_asc', 'price_desc', 'title'] as const;
@@ -19,7 +19,7 @@ export interface VideoSearch {
 export interface VideoSearchResult {
   /** Every video that matches, over all pages. */
   total: number;
-  /** This page of them, in order, as managed entities of `em`. */
+  /** This page of them, in order: plain objects, not managed by `em` (read-only). */
   videos: Video[];
   /** Username of each video's creator, by creator id. */
   creators: Map<string, string>;
@@ -33,6 +33,9 @@ const orders: Record<VideoSort, string> = {
   price_desc: `m.price_cents DESC, ${titleOrder}`,
   title: titleOrder,
 };
+
+/** Milliseconds since the epoch, truncated as `new Date(text)` truncates a timestamptz. */
+const epochMs = (column: string) => `floor(extract(epoch FROM ${column}) * 1000)::float8`;
 
 /** `value` matched literally inside a LIKE pattern (backslash is LIKE's default escape). */
 const likeLiteral = (value: string) => value.replace(/[\\%_]/g, (c) => `\\${c}`);
@@ -60,19 +63,82 @@ export async function searchVideos(em: EntityManager, search: VideoSearch): Prom
   const order = orders[search.sort];
   const sql = `
     WITH matching AS (SELECT v.* FROM videos v WHERE ${conditions.join(' AND ')})
-    SELECT t.total, u.username AS creator_username, m.*
+    SELECT t.total, u.username AS creator_username, m.*, ${epochMs('m.created_at')} AS created_ms,
+           ${epochMs('m.updated_at')} AS updated_ms, ${epochMs('m.ready_at')} AS ready_ms
       FROM (SELECT count(*)::int AS total FROM matching) t
       LEFT JOIN LATERAL (SELECT * FROM matching m ORDER BY ${order} LIMIT ? OFFSET ?) m ON true
       LEFT JOIN users u ON u.id = m.creator_id
      ORDER BY ${order}`;
-  const rows = await em.execute<Record<string, unknown>[]>(sql, [...params, search.limit, search.offset]);
+  const rows = await em.execute<VideoRow[]>(sql, [...params, search.limit, search.offset]);
   const creators = new Map<string, string>();
   const videos: Video[] = [];
-  for (const { total: _total, creator_username, search_text: _text, ...columns } of rows) {
-    if (columns.id === null) continue;
-    const video = em.map(VideoEntity, columns);
-    videos.push(video);
-    if (typeof creator_username === 'string') creators.set(video.creatorId, creator_username);
+  for (const row of rows) {
+    if (row.id === null) continue;
+    videos.push(videoOf(row, row.id));
+    if (row.creator_username !== null) creators.set(row.creator_id, row.creator_username);
   }
-  return { total: Number(rows[0]?.total ?? 0), videos, creators };
+  return { total: rows[0]?.total ?? 0, videos, creators };
 }
+
+/** A row of the search: the page's columns are null together on the one row of an empty page. */
+interface VideoRow {
+  total: number;
+  creator_username: string | null;
+  id: string | null;
+  tenant_id: string;
+  creator_id: string;
+  title: string;
+  description: string;
+  price_cents: number;
+  preview_seconds: number;
+  status: VideoStatus;
+  progress: number;
+  last_error: string | null;
+  attempts: number;
+  source_key: string | null;
+  source_bytes: string | null;
+  source_filename: string | null;
+  duration_seconds: string | null;
+  width: number | null;
+  height: number | null;
+  has_audio: boolean | null;
+  segment_seconds: number | null;
+  segment_count: number | null;
+  renditions: RenditionInfo[];
+  has_preview: boolean;
+  created_ms: number;
+  updated_ms: number;
+  ready_ms: number | null;
+}
+
+/**
+ * The row as the Video the entity would hydrate, without entity bookkeeping: a page is only read,
+ * and hydrating and then change-checking two dozen entities at commit cost more than the query.
+ */
+const videoOf = (r: VideoRow, id: string): Video => ({
+  id,
+  tenantId: r.tenant_id,
+  creatorId: r.creator_id,
+  title: r.title,
+  description: r.description,
+  priceCents: r.price_cents,
+  previewSeconds: r.preview_seconds,
+  status: r.status,
+  progress: r.progress,
+  lastError: r.last_error,
+  attempts: r.attempts,
+  sourceKey: r.source_key,
+  sourceBytes: r.source_bytes,
+  sourceFilename: r.source_filename,
+  durationSeconds: r.duration_seconds,
+  width: r.width,
+  height: r.height,
+  hasAudio: r.has_audio,
+  segmentSeconds: r.segment_seconds,
+  segmentCount: r.segment_count,
+  renditions: r.renditions,
+  hasPreview: r.has_preview,
+  createdAt: new Date(r.created_ms),
+  updatedAt: new Date(r.updated_ms),
+  readyAt: r.ready_ms === null ? null : new Date(r.ready_ms),
+});

@@ -150,6 +150,9 @@ describe('videos.list sort and pages', () => {
     expect(page.videos[0]?.creator).toEqual({ id: creator.userId, username: creatorName });
     const one = await h.client(shop).api.videos.get({ videoId: page.videos[0]!.id });
     expect(one.creator).toEqual({ id: creator.userId, username: creatorName });
+    // The list and the single video describe it alike.
+    expect(page.videos[0]).toEqual(one);
+    expect(one.createdAt).toEqual(new Date(base + 4 * DAY));
     const mine = await creator.api.videos.list({ scope: 'mine', q: 'unfinished' });
     expect(mine.videos.map((v) => [v.title, v.status, v.creator.username])).toEqual([
       ['Rendang, the unfinished cut', 'queued', creatorName],
