@@ -39,7 +39,11 @@ beforeAll(async () => {
     displayRate: '17000',
   });
   const otherAdmin = await h.signedIn(other, { role: 'tenant_admin' });
-  await otherAdmin.api.tenant.update({ name: 'Sermon Archive', primaryColor: '#1d4ed8' });
+  await otherAdmin.api.tenant.update({
+    name: 'Sermon Archive',
+    primaryColor: '#1d4ed8',
+    logoUrl: '/logos/sermon-archive.png',
+  });
   const creator = await h.signedIn(shop, { role: 'creator' });
   creatorName = creator.username;
   creatorId = creator.userId;
@@ -244,6 +248,43 @@ describe('tenants', () => {
       await tab.setViewportSize({ width: 390, height: 800 });
       await tab.goto(`${siteOf(hub, shop)}/?q=rendang`);
       await screenshot(tab, 'browse-mobile');
+    } finally {
+      await tab.close();
+    }
+  });
+});
+
+describe('a second tenant in Chromium', () => {
+  it('shows its own name, colour and logo, and none of the first tenant’s videos by browsing, searching or direct link', async () => {
+    const tab = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    try {
+      await tab.goto(`${siteOf(hub, other)}/`);
+      expect(await tab.title()).toBe('Videos · Sermon Archive');
+      const header = tab.locator('header.site');
+      expect(await header.evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(29, 78, 216)');
+      expect(await header.locator('img').getAttribute('src')).toBe('/logos/sermon-archive.png');
+      expect(await header.innerText()).toContain('Sermon Archive');
+      const cards = tab.locator('[data-testid="video-card"] h2');
+      expect(await cards.allInnerTexts()).toEqual(['Sunday sermon: Rendang of the soul']);
+      const body = await tab.locator('body').innerText();
+      for (const foreign of ['Kelas Masak', 'Rendang from scratch', 'Knife skills', 'Rp'])
+        expect(body).not.toContain(foreign);
+      await screenshot(tab, 'browse-second-tenant');
+
+      // Its search box finds only its own "rendang" video, in every order.
+      await tab.getByLabel('Search').fill('rendang');
+      await tab.getByLabel('Sort').selectOption('title');
+      await tab.getByRole('button', { name: 'Show' }).click();
+      await tab.waitForURL(/[?&]q=rendang/);
+      expect(await cards.allInnerTexts()).toEqual(['Sunday sermon: Rendang of the soul']);
+      await tab.goto(`${siteOf(hub, other)}/?q=knife`);
+      expect(await tab.getByTestId('empty').innerText()).toBe('No videos match “knife”.');
+
+      // The first tenant's video page is not found on the second tenant's host.
+      const res = await tab.goto(`${siteOf(hub, other)}/videos/${videoIds[0]}`);
+      expect(res?.status()).toBe(404);
+      expect(await tab.locator('body').innerText()).not.toContain('Rendang from scratch');
+      expect(await tab.title()).toContain('Sermon Archive');
     } finally {
       await tab.close();
     }
