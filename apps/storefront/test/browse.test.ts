@@ -188,6 +188,9 @@ describe('browse', () => {
     const long = await page(`/?q=${'a'.repeat(500)}`);
     expect(long.status).toBe(400);
     expect(long.text).toContain('Search for at most 200 characters');
+    const nul = await page('/?q=ren%00dang');
+    expect(nul.status).toBe(400);
+    expect(nul.text).toContain('Search cannot contain control characters');
     const negative = await page('/?page=-2');
     expect(negative.status).toBe(400);
     expect(negative.text).toContain('&quot;-2&quot; is not a page number');
@@ -263,10 +266,10 @@ describe('a second tenant in Chromium', () => {
       const header = tab.locator('header.site');
       expect(await header.evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(29, 78, 216)');
       expect(await header.locator('img').getAttribute('src')).toBe('/logos/sermon-archive.png');
-      expect(await header.innerText()).toContain('Sermon Archive');
+      expect(await header.textContent()).toContain('Sermon Archive');
       const cards = tab.locator('[data-testid="video-card"] h2');
       expect(await cards.allInnerTexts()).toEqual(['Sunday sermon: Rendang of the soul']);
-      const body = await tab.locator('body').innerText();
+      const body = (await tab.locator('body').textContent()) ?? '';
       for (const foreign of ['Kelas Masak', 'Rendang from scratch', 'Knife skills', 'Rp'])
         expect(body).not.toContain(foreign);
       await screenshot(tab, 'browse-second-tenant');
@@ -278,12 +281,12 @@ describe('a second tenant in Chromium', () => {
       await tab.waitForURL(/[?&]q=rendang/);
       expect(await cards.allInnerTexts()).toEqual(['Sunday sermon: Rendang of the soul']);
       await tab.goto(`${siteOf(hub, other)}/?q=knife`);
-      expect(await tab.getByTestId('empty').innerText()).toBe('No videos match “knife”.');
+      expect((await tab.getByTestId('empty').textContent())?.trim()).toBe('No videos match “knife”.');
 
       // The first tenant's video page is not found on the second tenant's host.
       const res = await tab.goto(`${siteOf(hub, other)}/videos/${videoIds[0]}`);
       expect(res?.status()).toBe(404);
-      expect(await tab.locator('body').innerText()).not.toContain('Rendang from scratch');
+      expect(await tab.locator('body').textContent()).not.toContain('Rendang from scratch');
       expect(await tab.title()).toContain('Sermon Archive');
     } finally {
       await tab.close();

@@ -204,6 +204,13 @@ describe('videos.list bad input', () => {
     });
   });
 
+  it('error: a search with a NUL or another control character is a 400, not a database error', async () => {
+    await expect(catalog({ q: 'ren\u0000dang' })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: 'q: Search cannot contain control characters',
+    });
+  });
+
   it('error: a 500-character search is a 400', async () => {
     await expect(catalog({ q: 'a'.repeat(500) })).rejects.toMatchObject({
       code: 'BAD_REQUEST',

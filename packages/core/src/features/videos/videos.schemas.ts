@@ -41,6 +41,8 @@ export const listVideosInput = z
       .string('Search is text')
       .trim()
       .max(MAX_SEARCH_LENGTH, `Search for at most ${MAX_SEARCH_LENGTH} characters`)
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+      .regex(/^[^\u0000-\u001f\u007f]*$/, 'Search cannot contain control characters')
       .optional(),
     sort: z.enum(videoSorts, `Sort by ${videoSorts.join(', ')}`).default('newest'),
     limit: z
