@@ -25,7 +25,7 @@ export interface VideoSearchResult {
   creators: Map<string, string>;
 }
 
-const titleOrder = 'ppv_search_fold(m.title) ASC, m.created_at DESC, m.id ASC';
+const titleOrder = 'm.title_sort ASC, m.created_at DESC, m.id ASC';
 const orders: Record<VideoSort, string> = {
   newest: 'm.created_at DESC, m.id ASC',
   oldest: 'm.created_at ASC, m.id ASC',
@@ -61,12 +61,16 @@ export async function searchVideos(em: EntityManager, search: VideoSearch): Prom
     params.push(likeLiteral(search.q));
   }
   const order = orders[search.sort];
+  // Only the ordering columns of every match are materialized; the page's rows are read whole.
   const sql = `
-    WITH matching AS (SELECT v.* FROM videos v WHERE ${conditions.join(' AND ')})
+    WITH matching AS (
+      SELECT v.id, v.created_at, v.price_cents, v.title_sort FROM videos v WHERE ${conditions.join(' AND ')}
+    ), page AS (SELECT m.id FROM matching m ORDER BY ${order} LIMIT ? OFFSET ?)
     SELECT t.total, u.username AS creator_username, m.*, ${epochMs('m.created_at')} AS created_ms,
            ${epochMs('m.updated_at')} AS updated_ms, ${epochMs('m.ready_at')} AS ready_ms
       FROM (SELECT count(*)::int AS total FROM matching) t
-      LEFT JOIN LATERAL (SELECT * FROM matching m ORDER BY ${order} LIMIT ? OFFSET ?) m ON true
+      LEFT JOIN page p ON true
+      LEFT JOIN videos m ON m.id = p.id
       LEFT JOIN users u ON u.id = m.creator_id
      ORDER BY ${order}`;
   const rows = await em.execute<VideoRow[]>(sql, [...params, search.limit, search.offset]);
