@@ -35,9 +35,7 @@ export interface EmbedSite {
 }
 
 export async function startEmbedSite(port = 5173, host = '127.0.0.1'): Promise<EmbedSite> {
-  const bundle = await readFile(playerBundle()).catch(() => {
-    throw new Error('The player is not built: run `npm run build -w @ppv/sdk -w @ppv/player` first');
-  });
+  const bundle = await readFile(playerBundle());
   const files = new Map<string, Buffer>([['/ppv-player.js', bundle]]);
   for (const name of ['index.html', 'embed.js']) files.set(`/${name}`, await readFile(join(publicDir, name)));
   const server = createServer((req, res) => {
