@@ -53,12 +53,8 @@ const cached = new Map<string, { at: number; page: Promise<CatalogPage> }>();
  * tenant, search, sort and page for CATALOG_TTL_MS, and requests that arrive while it is being read
  * wait for that one read. A failed read is not kept.
  */
-export function browse(
-  tenantId: string,
-  caller: PageCaller,
-  query: BrowseQuery,
-  now = Date.now(),
-): Promise<CatalogPage> {
+export function browse(tenantId: string, caller: PageCaller, query: BrowseQuery): Promise<CatalogPage> {
+  const now = Date.now();
   const key = JSON.stringify([tenantId, query.q, query.sort, query.page]);
   const hit = cached.get(key);
   if (hit && now - hit.at < CATALOG_TTL_MS) return hit.page;
