@@ -221,6 +221,10 @@ const matrix: Record<string, Attack> = {
     expect((await f.intruderOnA.api.videos.list({ scope: 'mine' })).total).toBe(0);
     const catalog = await f.intruderOnA.api.videos.list({});
     expect(catalog.videos.map((v) => v.id)).not.toContain(f.videoOfB);
+    const { title } = await f.ownerA.api.videos.get({ videoId: f.a.videoId });
+    const searched = await f.cookiesOfBOnA.on(f.tenantB).api.videos.list({ q: title, sort: 'title' });
+    expect(searched.videos.map((v) => v.id)).toContain(f.videoOfB);
+    expect(searched.videos.map((v) => v.id)).not.toContain(f.a.videoId);
     expect(catalog.videos.find((v) => v.id === f.a.videoId)).not.toHaveProperty('lastError');
   },
   'videos.get': async (f) => {

@@ -13,3 +13,10 @@ export {
   type UserProfile,
 } from './repositories/auth';
 export { findPlaybackGrant, type PlaybackGrant, recordKeyFetch } from './repositories/playback';
+export {
+  searchVideos,
+  type VideoSearch,
+  type VideoSearchResult,
+  type VideoSort,
+  videoSorts,
+} from './repositories/videos';

@@ -396,12 +396,23 @@ export type HubRouter = TRPCBuiltRouter<
       list: TRPCQueryProcedure<{
         input: {
           scope?: undefined | "catalog" | "mine" | "all";
+          q?: undefined | string;
+          sort?: undefined | "newest" | "oldest" | "price_asc" | "price_desc" | "title";
           limit?: undefined | number;
+          page?: undefined | number;
           offset?: undefined | number;
         };
         output: {
           total: number;
+          limit: number;
+          offset: number;
+          page: number;
+          pages: number;
           videos: Array<{
+            creator: {
+              id: string;
+              username: string;
+            };
             id: string;
             title: string;
             description: string;
@@ -425,6 +436,10 @@ export type HubRouter = TRPCBuiltRouter<
           videoId: string;
         };
         output: {
+          creator: {
+            id: string;
+            username: string;
+          };
           id: string;
           title: string;
           description: string;
