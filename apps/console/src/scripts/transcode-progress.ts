@@ -7,6 +7,7 @@ interface Row {
   status: string;
   progress: number;
   lastError: string | null;
+  durationSeconds: number | null;
 }
 
 const table = document.querySelector<HTMLTableElement>('table[data-videos]');
@@ -15,7 +16,7 @@ const busy = (s: string) => s === 'queued' || s === 'processing';
 function render(row: Row) {
   const tr = table?.querySelector<HTMLTableRowElement>(`tr[data-video-id="${row.id}"]`);
   const cell = tr?.cells[1];
-  if (!cell) return;
+  if (!tr || !cell) return;
   const badge = document.createElement('span');
   badge.className = `status ${row.status}`;
   badge.dataset.status = '';
@@ -35,6 +36,11 @@ function render(row: Row) {
     parts.push(why);
   }
   cell.replaceChildren(...parts);
+  const length = tr.cells[3];
+  if (length && row.durationSeconds !== null) {
+    const s = Math.round(row.durationSeconds);
+    length.textContent = `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+  }
 }
 
 async function poll() {

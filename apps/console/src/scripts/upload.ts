@@ -62,7 +62,10 @@ if (form) {
         bar.value = 100;
         const id = payload.lastResponse.getHeader('PPV-Video-Id');
         say('Upload complete: the video is queued for transcoding.');
+        // Finished: nothing is left to pause or resume.
+        upload = null;
         pause.hidden = true;
+        resume.hidden = true;
         start.disabled = false;
         form.dispatchEvent(new CustomEvent('ppv:uploaded', { bubbles: true, detail: { videoId: id } }));
         setTimeout(() => location.reload(), 800);
@@ -91,8 +94,10 @@ if (form) {
   });
 
   pause.addEventListener('click', async () => {
-    if (!upload) return;
-    await upload.abort();
+    const running = upload;
+    if (!running) return;
+    await running.abort();
+    if (upload !== running) return;
     pause.hidden = true;
     resume.hidden = false;
     say(`Paused at ${bar.value}%. Press Resume to go on.`);

@@ -22,6 +22,7 @@ export const GET: APIRoute = async (context) => {
           status: v.status,
           progress: v.progress,
           lastError: v.lastError,
+          durationSeconds: v.durationSeconds,
         })),
       },
       { headers: { 'cache-control': 'no-store' } },
