@@ -81,6 +81,20 @@ describe('tenant settings', () => {
     });
   });
 
+  it('audit entries travel as JSON: ids are decimal strings (the column is a bigint)', async () => {
+    const tenant = await h.tenant();
+    const admin = await h.signedIn(tenant, { role: 'tenant_admin' });
+    const entries = await admin.api.tenant.audit({});
+    expect(entries.length).toBeGreaterThan(0);
+    // What /trpc sends: a bigint cannot be serialized, and the call would answer 500.
+    expect(() => JSON.stringify(entries)).not.toThrow();
+    for (const entry of entries) expect(entry.id).toMatch(/^\d+$/);
+    const [newest, older] = entries;
+    if (newest && older) expect(BigInt(newest.id)).toBeGreaterThan(BigInt(older.id));
+    const page = await admin.api.tenant.audit({ before: entries[0]!.id });
+    expect(page.map((e) => e.id)).not.toContain(entries[0]!.id);
+  });
+
   it('error: viewers and creators are not tenant admins', async () => {
     const tenant = await h.tenant();
     const forbidden = { code: 'FORBIDDEN', message: `This needs the tenant admin role in ${tenant.name}` };
