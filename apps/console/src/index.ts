@@ -113,6 +113,8 @@ export interface ConsoleOptions {
   port: number;
   /** Secure cookies (production, behind https). */
   secureCookies: boolean;
+  /** Where an unexpected error of a page is reported (its visitor sees a generic 500 page). */
+  onError?: (error: unknown, path: string) => void;
 }
 
 export interface RunningConsole {
@@ -162,6 +164,15 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
   app.use((_req, res) => {
     res.status(404).type('text/plain').send('Not found');
   });
+  const report = opts.onError ?? ((error: unknown, path: string) => console.error(`console: ${path}`, error));
+  app.use(((error, req, res, _next) => {
+    report(error, req.path);
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(500).type('text/plain').send('Something went wrong in the console; please try again.');
+  }) as express.ErrorRequestHandler);
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(opts.port, opts.host, () => resolve(s));
     s.on('error', reject);

@@ -1,6 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createVideo } from '@ppv/core';
 import type { Harness } from '@ppv/core/testing';
+import { type Tenant, VideoEntity, withTenant } from '@ppv/db';
 import { type RunningHub, startHub } from '@ppv/hub';
 import { loadStorefront } from '@ppv/storefront';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -70,4 +72,34 @@ export async function signIn(
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
   return page;
+}
+
+/**
+ * A ready video of `t` as a row only (no media files), for pages that list videos without playing
+ * them. One transaction: the transcode job createVideo enqueues only ever sees it ready.
+ */
+export async function catalogVideo(h: Harness, t: Tenant, creatorId: string, title: string): Promise<string> {
+  return withTenant(h.db.orm, t.id, async (em) => {
+    const { videoId } = await createVideo(
+      { ...h.deps, em, tenantId: t.id },
+      {
+        creatorId,
+        metadata: { title, description: '', priceCents: 300, previewSeconds: 0 },
+        source: { sourceKey: `${t.id}/none/source/clip.mp4`, sourceBytes: 1, filename: 'clip.mp4' },
+      },
+    );
+    await em.nativeUpdate(
+      VideoEntity,
+      { id: videoId },
+      {
+        status: 'ready',
+        progress: 1,
+        durationSeconds: '60.000',
+        width: 320,
+        height: 180,
+        readyAt: new Date(),
+      },
+    );
+    return videoId;
+  });
 }
