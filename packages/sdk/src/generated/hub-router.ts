@@ -314,6 +314,76 @@ export type HubRouter = TRPCBuiltRouter<
       }>;
     };
     hub: {
+      users: {
+        list: TRPCQueryProcedure<{
+          input: {
+            query?: undefined | string;
+            limit?: undefined | number;
+            offset?: undefined | number;
+          };
+          output: {
+            total: number;
+            users: Array<{
+              id: string;
+              username: string;
+              email: null | string;
+              isHubAdmin: boolean;
+              status: "active" | "disabled";
+              createdAt: Date;
+              memberships: Array<{
+                tenantId: string;
+                tenantSlug: string;
+                tenantName: string;
+                role: "viewer" | "creator" | "tenant_admin";
+              }>;
+            }>;
+          };
+          meta: object;
+        }>;
+      };
+      videos: {
+        list: TRPCQueryProcedure<{
+          input: {
+            status?: undefined | "error" | "queued" | "processing" | "ready";
+            limit?: undefined | number;
+            offset?: undefined | number;
+          };
+          output: {
+            total: number;
+            videos: Array<{
+              tenantId: string;
+              tenantSlug: string;
+              creatorUsername: string;
+              progress: number;
+              lastError: null | string;
+              sourceFilename: null | string;
+              sourceBytes: null | number;
+              renditions: {
+                name: string;
+                width: number;
+                height: number;
+                bandwidth: number;
+              }[];
+              readyAt: null | Date;
+              id: string;
+              title: string;
+              description: string;
+              creatorId: string;
+              priceCents: number;
+              previewSeconds: number;
+              status: "error" | "queued" | "processing" | "ready";
+              durationSeconds: null | number;
+              width: null | number;
+              height: null | number;
+              hasPreview: boolean;
+              posterUrl: null | string;
+              previewUrl: null | string;
+              createdAt: Date;
+            }>;
+          };
+          meta: object;
+        }>;
+      };
       tenants: {
         list: TRPCQueryProcedure<{
           input: void;

@@ -2,6 +2,8 @@ import { withHubScope } from '@ppv/db';
 import { z } from 'zod';
 import { hubAdminProcedure, publicProcedure, roleProcedure, router } from '../../trpc';
 import { listAudit } from '../audit/list-audit';
+import { hubUsersRouter } from '../users/users.router';
+import { hubVideosRouter } from '../videos/videos.router';
 import { createTenant } from './create-tenant';
 import {
   adminTenant,
@@ -47,6 +49,8 @@ export const tenantRouter = router({
 });
 
 export const hubRouter = router({
+  users: hubUsersRouter,
+  videos: hubVideosRouter,
   tenants: router({
     list: hubAdminProcedure.query(({ ctx }) =>
       withHubScope(ctx.deps.orm, (em) => listTenants({ ...ctx.tx, em })),

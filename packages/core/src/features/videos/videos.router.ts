@@ -1,4 +1,6 @@
-import { publicProcedure, roleProcedure, router } from '../../trpc';
+import { withHubScope } from '@ppv/db';
+import { hubAdminProcedure, publicProcedure, roleProcedure, router } from '../../trpc';
+import { listHubVideos } from './list-hub-videos';
 import {
   deleteVideo,
   getVideo,
@@ -8,7 +10,13 @@ import {
   revokeAccess,
   updateVideo,
 } from './manage-videos';
-import { allowlistInput, listVideosInput, updateVideoInput, videoIdInput } from './videos.schemas';
+import {
+  allowlistInput,
+  listHubVideosInput,
+  listVideosInput,
+  updateVideoInput,
+  videoIdInput,
+} from './videos.schemas';
 
 export const videosRouter = router({
   list: publicProcedure
@@ -43,4 +51,11 @@ export const videosRouter = router({
         return { ok: true as const };
       }),
   }),
+});
+
+/** `hub.videos.*`: every tenant's videos, for hub administrators. */
+export const hubVideosRouter = router({
+  list: hubAdminProcedure
+    .input(listHubVideosInput)
+    .query(({ ctx, input }) => withHubScope(ctx.deps.orm, (em) => listHubVideos(em, input))),
 });
