@@ -220,3 +220,43 @@ describe('tenant admin', () => {
     expect(names).not.toContain(admin.username);
   });
 });
+
+describe('hub admin: users and videos of every tenant', () => {
+  it('lists users with their roles per tenant, and finds one by name', async () => {
+    const t = await h.tenant();
+    const creator = await h.signedIn(t, { role: 'creator' });
+    const response = await page.goto(url(`/hub/users?q=${creator.username}`));
+    expect(response?.status()).toBe(200);
+    const rows = page.getByTestId('user-row');
+    expect(await rows.count()).toBe(1);
+    expect(await rows.first().textContent()).toContain(`creator in ${t.slug}`);
+    await page.goto(url('/hub/users'));
+    expect(
+      await page.locator(`[data-testid="user-row"][data-username="${admin.username}"]`).textContent(),
+    ).toContain('hub admin');
+    await screenshot(page, 'hub-users');
+  });
+
+  it('lists the videos of every tenant with tenant and creator, by status', async () => {
+    const t = await h.tenant();
+    const creator = await h.signedIn(t, { role: 'creator' });
+    await catalogVideo(h, t, creator.userId, 'Hub-wide listing');
+    await page.goto(url('/hub/videos?status=ready'));
+    const row = page.getByTestId('hub-video').filter({ hasText: 'Hub-wide listing' });
+    expect(await row.textContent()).toContain(t.slug);
+    expect(await row.textContent()).toContain(creator.username);
+    await page.goto(url('/hub/videos?status=error'));
+    expect(await page.getByTestId('hub-video').filter({ hasText: 'Hub-wide listing' }).count()).toBe(0);
+    const bad = await page.goto(url('/hub/videos?status=gone'));
+    expect(bad?.status()).toBe(400);
+  });
+
+  it('a tenant admin cannot open the hub-wide users and videos', async () => {
+    const t = await h.tenant();
+    const tenantAdmin = await h.signedIn(t, { role: 'tenant_admin' });
+    const other = await signIn(browser, url(''), tenantAdmin, t.slug);
+    for (const path of ['/hub/users', '/hub/videos'])
+      expect((await other.goto(url(path)))?.status(), path).toBe(403);
+    await other.context().close();
+  });
+});

@@ -16,6 +16,8 @@ export type Notice = { kind: 'ok' | 'error'; message: string } | null;
 
 export const hubLinks = [
   { href: '/hub', text: 'Tenants' },
+  { href: '/hub/users', text: 'Users' },
+  { href: '/hub/videos', text: 'Videos' },
   { href: '/hub/health', text: 'Health' },
 ];
 
