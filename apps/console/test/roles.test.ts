@@ -122,11 +122,51 @@ describe('console sign-in and roles', () => {
     await there.getByLabel('Email or username').fill(outsider.username);
     await there.getByLabel('Password').fill(outsider.password);
     await there.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await there.waitForLoadState();
-    const response = await there.goto(url('/studio'));
-    expect(response?.status()).not.toBe(200);
+    await there.waitForURL(url('/'));
+    // Signing in there made it a viewer of that tenant, nothing more.
+    expect(await there.getByTestId('signed-in-as').textContent()).toContain(`viewer in ${tenant.slug}`);
+    expect((await there.goto(url('/studio')))?.status()).toBe(403);
     await context.close();
     await page.context().close();
+  });
+
+  it('lists the account’s sessions and signs another one out', async () => {
+    const creator = await h.signedIn(tenant, { role: 'creator' });
+    const first = await signIn(browser, url(''), creator, tenant.slug);
+    const second = await signIn(browser, url(''), creator, tenant.slug);
+    await first.goto(url('/sessions'));
+    // The harness's own sign-in, and the two consoles.
+    expect(await first.getByTestId('session-row').count()).toBe(3);
+    expect(await first.getByTestId('session-row').filter({ hasText: 'this console' }).count()).toBe(1);
+    const others = first.getByRole('button', { name: 'Sign out there' });
+    for (let n = await others.count(); n > 0; n--) {
+      await others.first().click();
+      await expect.poll(() => first.getByRole('status').textContent()).toBe('That session is signed out.');
+    }
+    expect(await first.getByTestId('session-row').count()).toBe(1);
+    await second.goto(url('/studio'));
+    expect(new URL(second.url()).pathname).toBe('/sign-in');
+    await first.context().close();
+    await second.context().close();
+  });
+
+  it('behavior: a next address off the site is ignored after signing in', async () => {
+    const creator = await h.signedIn(tenant, { role: 'creator' });
+    const page = await signIn(browser, url(''), creator, tenant.slug, '//evil.example/steal');
+    expect(page.url()).toBe(url('/studio'));
+    await page.context().close();
+  });
+
+  it('error: a form posted from another site is refused before it reaches the hub', async () => {
+    const creator = await h.signedIn(tenant, { role: 'creator' });
+    const response = await fetch(url('/sign-in'), {
+      method: 'POST',
+      headers: { origin: 'http://evil.example', 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ tenant: tenant.slug, login: creator.username, password: creator.password }),
+      redirect: 'manual',
+    });
+    expect(response.status).toBe(403);
+    expect(response.headers.getSetCookie().join()).not.toContain('ppv_console_session');
   });
 
   it('signing out ends the hub session: the old cookie no longer opens the studio', async () => {
