@@ -152,6 +152,13 @@ describe('creator studio', () => {
     await page.getByRole('button', { name: 'Grant access' }).click();
     await expect.poll(() => page.getByTestId('allowlist-entry').count()).toBe(1);
     expect((await viewer.api.access.check({ videoId })).allowed).toBe(true);
+    // The poster comes from the console's own origin, passed on from the hub.
+    const poster = page.locator('img[src$="/poster.jpg"]');
+    await expect
+      .poll(() => poster.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth))
+      .toBeGreaterThan(0);
+    expect(await poster.getAttribute('src')).toMatch(/^\/media\//);
+    expect(await page.locator('dl.facts').textContent()).toMatch(/Renditions\d+p \(\d+ kbit\/s\)/);
     await screenshot(page, 'studio-video');
     await page.getByRole('button', { name: 'Remove' }).click();
     await expect.poll(() => page.getByTestId('allowlist-entry').count()).toBe(0);

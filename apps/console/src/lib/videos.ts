@@ -12,7 +12,7 @@ export type StudioVideo = Listed & {
   lastError: string | null;
   sourceFilename: string | null;
   sourceBytes: number | null;
-  renditions: string[];
+  renditions: { name: string; width: number; height: number; bandwidth: number }[];
   readyAt: string | null;
 };
 
