@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,6 +13,9 @@ import type { RunningConsole } from '../src/index';
 import { launchBrowser, screenshot, signIn, startTestConsole, startTestHub } from './helpers';
 
 const run = promisify(execFile);
+
+/** Unfinished uploads in the hub's staging folder. */
+const stagedUploads = () => readdir(h.deps.config.media.uploadDir).catch(() => []);
 
 let h: Harness;
 let hub: RunningHub;
@@ -175,6 +178,60 @@ describe('creator studio', () => {
     expect(response.status()).toBe(400);
     expect(await page.getByRole('alert').textContent()).toContain('amount of US dollars');
     expect((await creator.api.videos.get({ videoId })).priceCents).toBe(1200);
+  });
+
+  it('resumes an upload interrupted by a page reload when the same file is chosen again', async () => {
+    const cdp = await page.context().newCDPSession(page);
+    const uplink = (bytesPerSecond: number) =>
+      cdp.send('Network.emulateNetworkConditions', {
+        offline: false,
+        latency: 0,
+        downloadThroughput: -1,
+        uploadThroughput: bytesPerSecond,
+      });
+    await page.goto(`http://127.0.0.1:${con.port}/studio`);
+    await cdp.send('Network.enable');
+    await uplink(2 * 1024 * 1024);
+    const form = page.locator('form[data-upload]');
+    await form.getByLabel('Video file').setInputFiles(clip);
+    await form.getByLabel('Title').fill('Lesson two');
+    await form.getByRole('button', { name: 'Upload' }).click();
+    // Wait until the first 4 MiB chunk is in, then leave the page in the middle of the next one.
+    await expect
+      .poll(() => form.locator('[data-upload-status]').textContent(), { timeout: 30_000 })
+      .toMatch(/^(4\.[0-9]|[5-9]\.[0-9]) MB of/);
+    await page.reload();
+    await uplink(-1);
+    const again = page.locator('form[data-upload]');
+    await again.getByLabel('Video file').setInputFiles(clip);
+    await again.getByLabel('Title').fill('Lesson two');
+    await again.getByRole('button', { name: 'Upload' }).click();
+    await expect
+      .poll(() => again.locator('[data-upload-status]').textContent(), { timeout: 30_000 })
+      .toContain('Upload complete');
+    const mine = await creator.api.videos.list({ scope: 'mine', limit: 100 });
+    expect(mine.videos.filter((v) => v.title === 'Lesson two')).toHaveLength(1);
+    // Resumed, not started over: the hub's staging folder holds no abandoned upload.
+    expect(await stagedUploads()).toEqual([]);
+  });
+
+  it('error: a file over the tenant’s upload limit is refused with the limit named, before any byte', async () => {
+    const admin = await h.signedIn(tenant, { hubAdmin: true });
+    await admin.api.hub.tenants.setUploadLimit({ tenantId: tenant.id, maxUploadBytes: 1024 * 1024 });
+    try {
+      // The hub's tenant cache turns over within seconds.
+      await new Promise((r) => setTimeout(r, 5_500));
+      await page.goto(`http://127.0.0.1:${con.port}/studio`);
+      const form = page.locator('form[data-upload]');
+      await form.getByLabel('Video file').setInputFiles(clip);
+      await form.getByRole('button', { name: 'Upload' }).click();
+      await expect
+        .poll(() => form.locator('[data-upload-status]').textContent())
+        .toBe('The file is larger than the upload limit (1 MB)');
+      expect(await stagedUploads()).toEqual([]);
+    } finally {
+      await admin.api.hub.tenants.setUploadLimit({ tenantId: tenant.id, maxUploadBytes: null });
+    }
   });
 
   it('error: a file type the hub refuses is reported in the form before any byte is sent', async () => {
