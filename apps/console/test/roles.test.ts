@@ -169,6 +169,25 @@ describe('console sign-in and roles', () => {
     expect(response.headers.getSetCookie().join()).not.toContain('ppv_console_session');
   });
 
+  it('error: a viewer cannot upload through the console: the hub refuses the tus request', async () => {
+    const viewer = await h.signedIn(tenant);
+    const page = await signIn(browser, url(''), viewer, tenant.slug);
+    const answer = await page.evaluate(async () => {
+      const response = await fetch('/uploads', {
+        method: 'POST',
+        headers: {
+          'tus-resumable': '1.0.0',
+          'upload-length': '1000',
+          'upload-metadata': `filename ${btoa('clip.mp4')}`,
+        },
+      });
+      return { status: response.status, text: await response.text() };
+    });
+    expect(answer.status).toBe(403);
+    expect(answer.text).toContain('needs the creator role');
+    await page.context().close();
+  });
+
   it('signing out ends the hub session: the old cookie no longer opens the studio', async () => {
     const creator = await h.signedIn(tenant, { role: 'creator' });
     const page = await signIn(browser, url(''), creator, tenant.slug);
@@ -182,6 +201,16 @@ describe('console sign-in and roles', () => {
     await again.goto(url('/studio'));
     expect(new URL(again.url()).pathname).toBe('/sign-in');
     await replay.close();
+    await page.context().close();
+  });
+
+  it('error: with the hub down, pages say so with a 503 instead of failing', async () => {
+    const creator = await h.signedIn(tenant, { role: 'creator' });
+    const page = await signIn(browser, url(''), creator, tenant.slug);
+    await hub.close();
+    const response = await page.goto(url('/studio'));
+    expect(response?.status()).toBe(503);
+    expect(await page.getByTestId('unavailable').textContent()).toContain('The hub is not answering');
     await page.context().close();
   });
 });

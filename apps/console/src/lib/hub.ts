@@ -8,6 +8,8 @@ export interface ConsoleLocals {
   secureCookies: boolean;
   /** Set by a guard before it rewrites to /forbidden: why the page was refused. */
   denied?: string;
+  /** Set by a guard before it rewrites to /unavailable: the hub did not answer. */
+  unavailable?: boolean;
 }
 
 /**
@@ -115,6 +117,10 @@ export async function requireLevel(
       me = await hub.client.auth.me();
     } catch (error) {
       const e = toPpvError(error);
+      if (e.code === 'NETWORK_ERROR') {
+        astro.locals.unavailable = true;
+        return astro.rewrite('/unavailable');
+      }
       if (e.code !== 'UNAUTHORIZED') throw e;
     }
   }
