@@ -113,6 +113,11 @@ export interface ConsoleOptions {
   port: number;
   /** Secure cookies (production, behind https). */
   secureCookies: boolean;
+  /**
+   * express's `trust proxy` for the console's own clients (TRUST_PROXY): whom to believe about
+   * the client's address, which the console passes on to the hub in `X-Forwarded-For`.
+   */
+  trustProxy?: boolean | number | string[];
   /** Where an unexpected error of a page is reported (its visitor sees a generic 500 page). */
   onError?: (error: unknown, path: string) => void;
 }
@@ -126,7 +131,7 @@ export interface RunningConsole {
 /** The console's HTTP server: its built assets, then every page rendered by Astro. */
 export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole> {
   const built = (await import(pathToFileURL(entry).href)) as { handler: Handler };
-  const locals: ConsoleLocals = {
+  const locals: Omit<ConsoleLocals, 'clientIp'> = {
     hubUrl: opts.hubUrl.replace(/\/+$/, ''),
     defaultTenant: opts.defaultTenant,
     secureCookies: opts.secureCookies,
@@ -134,6 +139,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
   const hubOrigin = new URL(locals.hubUrl).origin;
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', opts.trustProxy ?? false);
   app.use((_req, res, next) => {
     res.set(
       'content-security-policy',
@@ -160,7 +166,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
       fallthrough: false,
     }),
   );
-  app.use((req, res, next) => built.handler(req, res, next, locals));
+  app.use((req, res, next) => built.handler(req, res, next, { ...locals, clientIp: req.ip ?? null }));
   app.use((_req, res) => {
     res.status(404).type('text/plain').send('Not found');
   });

@@ -27,6 +27,7 @@ export function startTestConsole(hub: RunningHub, defaultTenant: string): Promis
     host: '127.0.0.1',
     port: 0,
     secureCookies: false,
+    trustProxy: ['loopback'],
   });
 }
 

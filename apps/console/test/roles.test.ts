@@ -157,6 +157,22 @@ describe('console sign-in and roles', () => {
     await page.context().close();
   });
 
+  it('passes the client’s address on to the hub, which records it on the session', async () => {
+    const creator = await h.signedIn(tenant, { role: 'creator' });
+    // As a reverse proxy in front of the console would say (the console trusts loopback here).
+    const context = await browser.newContext({ extraHTTPHeaders: { 'x-forwarded-for': '203.0.113.77' } });
+    const page = await context.newPage();
+    await page.goto(url('/sign-in'));
+    await page.getByLabel('Tenant').fill(tenant.slug);
+    await page.getByLabel('Email or username').fill(creator.username);
+    await page.getByLabel('Password').fill(creator.password);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.waitForURL(url('/studio'));
+    const sessions = await creator.api.auth.sessions.list();
+    expect(sessions.map((s) => s.ip)).toContain('203.0.113.77');
+    await context.close();
+  });
+
   it('error: a form posted from another site is refused before it reaches the hub', async () => {
     const creator = await h.signedIn(tenant, { role: 'creator' });
     const response = await fetch(url('/sign-in'), {

@@ -199,6 +199,7 @@ async function startHubConsole(env: Env, hubUrl: string, logger: Logger): Promis
       host: env.HOST,
       port: env.CONSOLE_PORT,
       secureCookies: env.NODE_ENV === 'production',
+      trustProxy: env.TRUST_PROXY,
     });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw error;

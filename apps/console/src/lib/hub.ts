@@ -6,6 +6,8 @@ export interface ConsoleLocals {
   hubUrl: string;
   defaultTenant: string;
   secureCookies: boolean;
+  /** The address of the console's client (behind TRUST_PROXY), passed on to the hub. */
+  clientIp: string | null;
   /** Set by a guard before it rewrites to /forbidden: why the page was refused. */
   denied?: string;
   /** Set by a guard before it rewrites to /unavailable: the hub did not answer. */
@@ -41,6 +43,7 @@ export function hubFor(locals: ConsoleLocals, cookies: AstroCookies, tenantSlug?
     const sent = headers.get('cookie') ?? '';
     if (session && !sent.includes(`${HUB_SESSION}=`))
       headers.set('cookie', [sent, `${HUB_SESSION}=${session}`].filter(Boolean).join('; '));
+    forwardClient(headers, locals);
     const response = await fetch(input, { ...init, headers });
     for (const line of response.headers.getSetCookie()) {
       const match = new RegExp(`^${HUB_SESSION}=([^;]*)`).exec(line);
@@ -71,6 +74,15 @@ export function hubFor(locals: ConsoleLocals, cookies: AstroCookies, tenantSlug?
       out.set(TENANT_COOKIE, tenant, { ...options, maxAge: issued.maxAge });
     },
   };
+}
+
+/**
+ * Tells the hub who the console's client is: `X-Forwarded-For` with the client's address, which
+ * the hub believes when its TRUST_PROXY covers the console's address (loopback in `ppv start`), for
+ * its per-IP sign-in limits and the sessions' recorded address.
+ */
+export function forwardClient(headers: Headers, locals: ConsoleLocals): void {
+  if (locals.clientIp) headers.set('x-forwarded-for', locals.clientIp);
 }
 
 export type Level = 'creator' | 'tenant_admin' | 'hub_admin';

@@ -1,5 +1,5 @@
 import type { APIRoute } from 'astro';
-import { HUB_SESSION, SESSION_COOKIE, TENANT_COOKIE } from '../../lib/hub';
+import { forwardClient, HUB_SESSION, SESSION_COOKIE, TENANT_COOKIE } from '../../lib/hub';
 
 /** The tus request headers the hub's `/uploads` reads; nothing else is passed on. */
 const REQUEST_HEADERS = [
@@ -48,6 +48,7 @@ export const ALL: APIRoute = async ({ request, params, cookies, locals }) => {
     'x-ppv-tenant',
     tenant && /^[a-z0-9][a-z0-9-]{1,39}$/.test(tenant) ? tenant : locals.defaultTenant,
   );
+  forwardClient(headers, locals);
   const hasBody = !['GET', 'HEAD', 'OPTIONS'].includes(request.method);
   let answer: Response;
   try {
