@@ -201,6 +201,17 @@ const matrix: Record<string, Attack> = {
       });
     },
   ),
+  'hub.tenants.update': authed(
+    (c, f) => c.api.hub.tenants.update({ tenantId: f.ownerA.tenant.id, feeBps: 0 }),
+    async (f) => {
+      await expect(
+        f.intruderOnA.api.hub.tenants.update({ tenantId: f.ownerA.tenant.id, feeBps: 0 }),
+      ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(
+        f.ownerA.api.hub.tenants.update({ tenantId: f.tenantB.id, name: 'Taken over' }),
+      ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    },
+  ),
   'hub.tenants.setHostnames': authed(
     (c, f) => c.api.hub.tenants.setHostnames({ tenantId: f.ownerA.tenant.id, hostnames: ['evil.example'] }),
     async (f) => {

@@ -438,6 +438,39 @@ export type HubRouter = TRPCBuiltRouter<
           };
           meta: object;
         }>;
+        update: TRPCMutationProcedure<{
+          input: {
+            tenantId: string;
+            name?: undefined | string;
+            logoUrl?: undefined | null | string;
+            primaryColor?: undefined | string;
+            accentColor?: undefined | string;
+            feeBps?: undefined | number;
+            payoutWallet?: undefined | null | string;
+            displayCurrency?: undefined | string;
+            displayRate?: undefined | string;
+            corsOrigins?: undefined | string[];
+          };
+          output: {
+            feeBps: number;
+            payoutWallet: null | string;
+            corsOrigins: string[];
+            status: "active" | "suspended";
+            maxUploadBytes: null | number;
+            hostnames: string[];
+            createdAt: Date;
+            updatedAt: Date;
+            id: string;
+            slug: string;
+            name: string;
+            logoUrl: null | string;
+            primaryColor: string;
+            accentColor: string;
+            displayCurrency: string;
+            displayRate: string;
+          };
+          meta: object;
+        }>;
         setHostnames: TRPCMutationProcedure<{
           input: {
             tenantId: string;

@@ -15,9 +15,11 @@ import {
   setMemberRole,
   setUploadLimit,
   updateTenant,
+  updateTenantById,
 } from './manage-tenant';
 import {
   createTenantInput,
+  hubUpdateTenantInput,
   listMembersInput,
   setHostnamesInput,
   setRoleInput,
@@ -58,6 +60,13 @@ export const hubRouter = router({
     create: hubAdminProcedure.input(createTenantInput).mutation(async ({ ctx, input }) => {
       const tenant = await createTenant(ctx.deps, input, ctx.auth.userId);
       return adminTenant(tenant, input.hostnames);
+    }),
+    /** Any tenant's branding, fee share, payout wallet, currency and embed origins. */
+    update: hubAdminProcedure.input(hubUpdateTenantInput).mutation(({ ctx, input }) => {
+      const { tenantId, ...changes } = input;
+      return withHubScope(ctx.deps.orm, (em) =>
+        updateTenantById({ ...ctx.tx, em }, { auth: ctx.auth, tenantId, changes, ip: ctx.req.ip }),
+      );
     }),
     setHostnames: hubAdminProcedure
       .input(setHostnamesInput)
