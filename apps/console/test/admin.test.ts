@@ -107,6 +107,21 @@ describe('hub admin', () => {
     expect((await listed()).maxUploadBytes).toBeNull();
   });
 
+  it('changes another tenant’s fee share and payout wallet from its page', async () => {
+    const t = await h.tenant();
+    const tenantAdmin = await h.signedIn(t, { role: 'tenant_admin' });
+    await page.goto(url(`/hub/tenants/${t.id}`));
+    await page.getByLabel('Tenant fee (basis points)').fill('1500');
+    await page.getByLabel('Payout wallet').fill('0x70997970C51812dc3A010C7d01b50e0d17dc79C8');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('Saved.');
+    expect(await tenantAdmin.api.tenant.settings()).toMatchObject({
+      feeBps: 1500,
+      payoutWallet: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
+    });
+    await screenshot(page, 'hub-tenant');
+  });
+
   it('error: an upload limit below 1 MiB is refused with the hub’s message and nothing changes', async () => {
     const t = await h.tenant();
     await page.goto(url(`/hub/tenants/${t.id}`));
