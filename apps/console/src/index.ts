@@ -172,6 +172,14 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
   });
   const report = opts.onError ?? ((error: unknown, path: string) => console.error(`console: ${path}`, error));
   app.use(((error, req, res, _next) => {
+    const status = (error as { status?: unknown } | null)?.status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      res
+        .status(status)
+        .type('text/plain')
+        .send(status === 404 ? 'Not found' : 'Bad request');
+      return;
+    }
     report(error, req.path);
     if (res.headersSent) {
       res.end();

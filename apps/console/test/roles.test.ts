@@ -220,6 +220,11 @@ describe('console sign-in and roles', () => {
     await page.context().close();
   });
 
+  it('error: an unknown asset or page is a plain 404', async () => {
+    expect((await fetch(url('/_astro/missing.js'))).status).toBe(404);
+    expect((await fetch(url('/no-such-page'))).status).toBe(404);
+  });
+
   it('error: with the hub down, pages say so with a 503 instead of failing', async () => {
     const creator = await h.signedIn(tenant, { role: 'creator' });
     const page = await signIn(browser, url(''), creator, tenant.slug);
