@@ -1,5 +1,4 @@
-import { withHubScope } from '@ppv/db';
-import { hubAdminProcedure, publicProcedure, roleProcedure, router } from '../../trpc';
+import { hubScopeProcedure, publicProcedure, roleProcedure, router } from '../../trpc';
 import { listHubVideos } from './list-hub-videos';
 import {
   deleteVideo,
@@ -55,7 +54,5 @@ export const videosRouter = router({
 
 /** `hub.videos.*`: every tenant's videos, for hub administrators. */
 export const hubVideosRouter = router({
-  list: hubAdminProcedure
-    .input(listHubVideosInput)
-    .query(({ ctx, input }) => withHubScope(ctx.deps.orm, (em) => listHubVideos(em, input))),
+  list: hubScopeProcedure.input(listHubVideosInput).query(({ ctx, input }) => listHubVideos(ctx.em, input)),
 });
