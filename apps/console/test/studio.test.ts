@@ -215,6 +215,18 @@ describe('creator studio', () => {
     expect(await stagedUploads()).toEqual([]);
   });
 
+  it('deletes a video from its page, back to the list with a note', async () => {
+    const [two] = (await creator.api.videos.list({ scope: 'mine', limit: 100 })).videos.filter(
+      (v) => v.title === 'Lesson two',
+    );
+    await page.goto(`http://127.0.0.1:${con.port}/studio/videos/${two!.id}`);
+    await page.getByRole('button', { name: 'Delete this video and its files' }).click();
+    await page.waitForURL((u) => u.pathname === '/studio');
+    expect(await page.getByRole('status').textContent()).toBe('Deleted “Lesson two”.');
+    expect(await page.getByTestId('studio-video').filter({ hasText: 'Lesson two' }).count()).toBe(0);
+    await expect(creator.api.videos.get({ videoId: two!.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
   it('error: a file over the tenant’s upload limit is refused with the limit named, before any byte', async () => {
     const admin = await h.signedIn(tenant, { hubAdmin: true });
     await admin.api.hub.tenants.setUploadLimit({ tenantId: tenant.id, maxUploadBytes: 1024 * 1024 });
