@@ -173,6 +173,20 @@ const matrix: Record<string, Attack> = {
       await expect(f.intruderOnA.api.tenant.audit({})).rejects.toMatchObject({ code: 'FORBIDDEN' });
     },
   ),
+  'hub.users.list': authed(
+    (c) => c.api.hub.users.list({}),
+    async (f) => {
+      await expect(f.intruderOnA.api.hub.users.list({})).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(f.ownerA.api.hub.users.list({})).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    },
+  ),
+  'hub.videos.list': authed(
+    (c) => c.api.hub.videos.list({}),
+    async (f) => {
+      await expect(f.intruderOnA.api.hub.videos.list({})).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(f.ownerA.api.hub.videos.list({})).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    },
+  ),
   'hub.tenants.list': authed(
     (c) => c.api.hub.tenants.list(),
     async (f) => {
@@ -185,6 +199,17 @@ const matrix: Record<string, Attack> = {
       await expect(f.intruderOnA.api.hub.tenants.create({ slug: 'x-new', name: 'X' })).rejects.toMatchObject({
         code: 'FORBIDDEN',
       });
+    },
+  ),
+  'hub.tenants.update': authed(
+    (c, f) => c.api.hub.tenants.update({ tenantId: f.ownerA.tenant.id, feeBps: 0 }),
+    async (f) => {
+      await expect(
+        f.intruderOnA.api.hub.tenants.update({ tenantId: f.ownerA.tenant.id, feeBps: 0 }),
+      ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(
+        f.ownerA.api.hub.tenants.update({ tenantId: f.tenantB.id, name: 'Taken over' }),
+      ).rejects.toMatchObject({ code: 'FORBIDDEN' });
     },
   ),
   'hub.tenants.setHostnames': authed(

@@ -51,6 +51,11 @@ describe('a request holds one database connection', { timeout: 20_000 }, () => {
     await expect(
       hub.api.hub.tenants.setUploadLimit({ tenantId: other.id, maxUploadBytes: 2 * 1024 * 1024 }),
     ).resolves.toBeDefined();
+    await expect(hub.api.hub.tenants.update({ tenantId: other.id, feeBps: 900 })).resolves.toMatchObject({
+      feeBps: 900,
+    });
+    expect((await hub.api.hub.users.list({})).users.map((u) => u.id)).toContain(admin.userId);
+    await expect(hub.api.hub.videos.list({})).resolves.toMatchObject({ total: expect.any(Number) });
   });
 
   it('error: the rate limit still refuses, before any transaction, on a one-connection pool', async () => {

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { hubAdminProcedure, hubScopeProcedure, publicProcedure, roleProcedure, router } from '../../trpc';
 import { listAudit } from '../audit/list-audit';
+import { hubUsersRouter } from '../users/users.router';
+import { hubVideosRouter } from '../videos/videos.router';
 import { createTenant } from './create-tenant';
 import {
   adminTenant,
@@ -12,9 +14,11 @@ import {
   setMemberRole,
   setUploadLimit,
   updateTenant,
+  updateTenantById,
 } from './manage-tenant';
 import {
   createTenantInput,
+  hubUpdateTenantInput,
   listMembersInput,
   setHostnamesInput,
   setRoleInput,
@@ -46,11 +50,18 @@ export const tenantRouter = router({
 });
 
 export const hubRouter = router({
+  users: hubUsersRouter,
+  videos: hubVideosRouter,
   tenants: router({
     list: hubScopeProcedure.query(({ ctx }) => listTenants(ctx.tx)),
     create: hubAdminProcedure.input(createTenantInput).mutation(async ({ ctx, input }) => {
       const tenant = await createTenant(ctx.deps, input, ctx.auth.userId);
       return adminTenant(tenant, input.hostnames);
+    }),
+    /** Any tenant's branding, fee share, payout wallet, currency and embed origins. */
+    update: hubScopeProcedure.input(hubUpdateTenantInput).mutation(({ ctx, input }) => {
+      const { tenantId, ...changes } = input;
+      return updateTenantById(ctx.tx, { auth: ctx.auth, tenantId, changes, ip: ctx.req.ip });
     }),
     setHostnames: hubScopeProcedure
       .input(setHostnamesInput)

@@ -72,6 +72,14 @@ export const listVideosInput = z
 
 export type ListVideosInput = z.infer<typeof listVideosInput>;
 
+export const listHubVideosInput = z.object({
+  status: z
+    .enum(['queued', 'processing', 'ready', 'error'], 'Status must be queued, processing, ready or error')
+    .optional(),
+  limit: z.number().int().min(1).max(100).default(50),
+  offset: z.number().int().min(0).default(0),
+});
+
 export const allowlistInput = z.object({
   videoId: z.uuid('Unknown video id'),
   /** Username, email address or 0x wallet address of the person to grant. */
