@@ -23,10 +23,12 @@ COPY --from=manifests /manifests/ ./
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 
 # tsup bundles the CLI and the internal @ppv/* packages into apps/cli/dist/main.js; astro builds the
-# storefront's pages into apps/storefront/dist, which the hub mounts.
+# storefront's pages into apps/storefront/dist, which the hub mounts, and the console's (which bundle
+# @ppv/sdk) into apps/console/dist, served on CONSOLE_PORT.
 FROM deps AS build
 COPY . .
-RUN npm run build -w @ppv/cli && npm run build -w @ppv/storefront
+RUN npm run build -w @ppv/cli && npm run build -w @ppv/storefront \
+ && npm run build -w @ppv/sdk && npm run build -w @ppv/console
 
 # Production dependencies only. No install script is needed at run time (the only ones belong to
 # esbuild and the embedded PostgreSQL), and the embedded PostgreSQL and anvil binaries are dropped:
@@ -44,17 +46,19 @@ RUN apt-get update \
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8080 \
+    CONSOLE_PORT=8081 \
     NODE_OPTIONS=--enable-source-maps
 WORKDIR /app
 # Code and dependencies stay owned by root: the application cannot modify itself.
 COPY --from=prod-deps /app ./
 COPY --from=build /app/apps/cli/dist ./apps/cli/dist
 COPY --from=build /app/apps/storefront/dist ./apps/storefront/dist
+COPY --from=build /app/apps/console/dist ./apps/console/dist
 COPY migrations ./migrations
 # Mount point of the media volume, writable by the application user.
 RUN mkdir media && chown node:node media
 USER node
-EXPOSE 8080
+EXPOSE 8080 8081
 # 200 only while the database, a job worker (heartbeat in the last 30 s) and the chain are all up.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT || 8080}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]

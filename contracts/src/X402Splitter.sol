@@ -104,6 +104,9 @@ contract X402Splitter is EIP712, Ownable2Step, Pausable, ReentrancyGuardTransien
     error ZeroAmount();
     /// The invoice signer cannot be address(0).
     error ZeroSigner();
+    /// Ownership cannot be given up: without an owner the signer could never be rotated nor the
+    /// contract paused again.
+    error OwnershipRequired();
     /// Sending the native coin to a recipient failed (it reverted or has no way to receive it).
     error NativeTransferFailed(address recipient, uint256 amount);
 
@@ -192,6 +195,12 @@ contract X402Splitter is EIP712, Ownable2Step, Pausable, ReentrancyGuardTransien
 
     function unpause() external onlyOwner {
         _unpause();
+    }
+
+    /// @notice Always reverts: a splitter without an owner could not rotate a leaked signer key.
+    /// Hand ownership over with `transferOwnership` + `acceptOwnership` instead.
+    function renounceOwnership() public view override onlyOwner {
+        revert OwnershipRequired();
     }
 
     /// @dev Every check of an invoice, then marks it used; runs before any external call.

@@ -556,6 +556,23 @@ describe('X402Splitter: administration', () => {
     ).rejects.toThrow(`custom error ${toFunctionSelector('ZeroSigner()')}`);
   });
 
+  it('error: ownership cannot be renounced, by the owner or anyone else', async () => {
+    const splitter = await ownSplitter();
+    // The override is `view` (it only reverts), so any transaction calling it runs this same call.
+    const renounce = (account: typeof owner) =>
+      chain.client.readContract({
+        address: splitter,
+        abi: x402SplitterAbi,
+        functionName: 'renounceOwnership',
+        account: account.address,
+      });
+    await expectRevert(renounce(owner), 'OwnershipRequired');
+    await expectRevert(renounce(stranger), 'OwnableUnauthorizedAccount');
+    expect(
+      await chain.client.readContract({ address: splitter, abi: x402SplitterAbi, functionName: 'owner' }),
+    ).toBe(owner.address);
+  });
+
   it('hands ownership over in two steps: the new owner must accept', async () => {
     const splitter = await ownSplitter();
     const next = freshAddress();

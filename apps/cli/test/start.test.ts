@@ -44,13 +44,21 @@ async function healthy(url: string, deadline: number): Promise<unknown> {
   }
 }
 
-async function startAndStop(): Promise<{ health: unknown; output: string; code: number | null }> {
+async function startAndStop(): Promise<{
+  health: unknown;
+  output: string;
+  code: number | null;
+  consolePort: number;
+  consoleSignIn: number;
+}> {
   const port = await freePort();
+  const consolePort = await freePort();
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '/tmp',
     DATA_DIR: dataDir,
     PORT: String(port),
+    CONSOLE_PORT: String(consolePort),
     LOG_LEVEL: 'warn',
   };
   const child = spawn(process.execPath, [bin, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -63,10 +71,16 @@ async function startAndStop(): Promise<{ health: unknown; output: string; code: 
   });
   try {
     const health = await healthy(`http://127.0.0.1:${port}`, Date.now() + 90_000);
+    // The banner comes last, once the console listens too.
+    for (const deadline = Date.now() + 90_000; !output.includes('Press Ctrl-C to stop.'); ) {
+      if (Date.now() > deadline) throw new Error('no start banner in time');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const consoleSignIn = (await fetch(`http://127.0.0.1:${consolePort}/sign-in`)).status;
     const exited = once(child, 'exit');
     child.kill('SIGINT');
     const [code] = await exited;
-    return { health, output, code };
+    return { health, output, code, consolePort, consoleSignIn };
   } catch (error) {
     child.kill('SIGKILL');
     throw new Error(`${(error as Error).message}\n${output}`);
@@ -91,6 +105,9 @@ describe('ppv start with nothing configured', () => {
     expect(first.output).toContain('PPV Stream is running.');
     expect(first.output).toContain('user01 … user10');
     expect(first.output).toContain('(seeded just now)');
+    // The hub console runs on its own port, and the banner gives its address.
+    expect(first.output).toContain(`Console             http://localhost:${first.consolePort}`);
+    expect(first.consoleSignIn).toBe(200);
     expect(first.output).not.toMatch(/postgres:\/\/postgres:(?!\*\*\*)/);
     expect(first.code).toBe(0);
     expect(await processesMentioning(dataDir)).toEqual([]);

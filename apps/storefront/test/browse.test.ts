@@ -1,5 +1,5 @@
 import { createHarness, type Harness } from '@ppv/core/testing';
-import type { Tenant } from '@ppv/db';
+import { type Tenant, VideoEntity, withTenant } from '@ppv/db';
 import type { RunningHub } from '@ppv/hub';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +21,8 @@ let browser: Browser;
 let shop: Tenant;
 let other: Tenant;
 let videoIds: string[];
+let creatorName: string;
+let creatorId: string;
 const DAY = 86_400_000;
 const base = Date.now() - 100 * DAY;
 
@@ -37,8 +39,14 @@ beforeAll(async () => {
     displayRate: '17000',
   });
   const otherAdmin = await h.signedIn(other, { role: 'tenant_admin' });
-  await otherAdmin.api.tenant.update({ name: 'Sermon Archive', primaryColor: '#1d4ed8' });
+  await otherAdmin.api.tenant.update({
+    name: 'Sermon Archive',
+    primaryColor: '#1d4ed8',
+    logoUrl: '/logos/sermon-archive.png',
+  });
   const creator = await h.signedIn(shop, { role: 'creator' });
+  creatorName = creator.username;
+  creatorId = creator.userId;
   const otherCreator = await h.signedIn(other, { role: 'creator' });
   videoIds = await catalogVideos(h, shop, creator.userId, [
     {
@@ -113,9 +121,11 @@ describe('browse', () => {
     expect(second.text).toContain('rel="prev" href="/"');
   });
 
-  it('searches titles regardless of case and accents, and keeps the search across pages', async () => {
+  it('searches titles and descriptions regardless of case and accents, and keeps the search across pages', async () => {
     const found = await page('/?q=RENDANG');
     expect(cardTitles(found.text)).toEqual(['Rendang from scratch']);
+    const described = await page('/?q=slow-cooked');
+    expect(cardTitles(described.text)).toEqual(['Rendang from scratch']);
     const accented = await page(`/?q=${encodeURIComponent('sámbal')}`);
     expect(cardTitles(accented.text)).toEqual(['Sambal matah basics']);
     const none = await page('/?q=pizza');
@@ -126,9 +136,19 @@ describe('browse', () => {
     expect(skills.text).toContain('rel="next" href="/?q=knife&amp;sort=title&amp;page=2"');
   });
 
-  it('sorts by price and by title', async () => {
-    const byPrice = cardTitles((await page('/?sort=price')).text);
+  it('sorts by price both ways, by title and oldest first', async () => {
+    const byPrice = cardTitles((await page('/?sort=price_asc')).text);
     expect(byPrice.slice(0, 3)).toEqual(['Sambal matah basics', 'Knife skills 01', 'Knife skills 02']);
+    const dearest = cardTitles((await page('/?sort=price_desc')).text);
+    expect(dearest.slice(0, 3)).toEqual([
+      'Rendang from scratch',
+      'Soto ayam Lamongan',
+      'Nasi goreng kampung',
+    ]);
+    expect(cardTitles((await page('/?sort=oldest')).text)[0]).toBe('Knife skills 26');
+    const form = (await page('/?sort=price_desc&q=soto')).text;
+    expect(form).toMatch(/<option value="price_desc" selected[^>]*>Price, highest first<\/option>/);
+    expect(form).toContain('value="soto"');
     expect(cardTitles((await page('/?sort=title')).text).slice(0, 2)).toEqual([
       'Knife skills 01',
       'Knife skills 02',
@@ -143,6 +163,13 @@ describe('browse', () => {
     ]);
   });
 
+  it('names the creator on each card and on the video page', async () => {
+    const cards = (await page('/?q=soto')).text;
+    expect(cards).toContain(`data-testid="creator">by ${creatorName}</p>`);
+    const one = await page(`/videos/${videoIds[0]}`);
+    expect(one.text).toContain(`data-testid="creator">by ${creatorName}</p>`);
+  });
+
   it('shows each price in US dollars and the tenant’s display currency', async () => {
     const html = (await page('/?q=rendang')).text;
     expect(html).toContain('$10.00');
@@ -152,13 +179,32 @@ describe('browse', () => {
   it('error: a bad sort, page or search is a 400 page that says what is wrong', async () => {
     const sort = await page('/?sort=cheapest');
     expect(sort.status).toBe(400);
-    expect(sort.text).toContain('Unknown sort order &quot;cheapest&quot;: use newest, price or title');
+    expect(sort.text).toContain(
+      'Unknown sort order &quot;cheapest&quot;: use newest, oldest, price_asc, price_desc, title',
+    );
     const number = await page('/?page=two');
     expect(number.status).toBe(400);
     expect(number.text).toContain('&quot;two&quot; is not a page number');
-    const long = await page(`/?q=${'a'.repeat(201)}`);
+    const long = await page(`/?q=${'a'.repeat(500)}`);
     expect(long.status).toBe(400);
     expect(long.text).toContain('Search for at most 200 characters');
+    const nul = await page('/?q=ren%00dang');
+    expect(nul.status).toBe(400);
+    expect(nul.text).toContain('Search cannot contain control characters');
+    const negative = await page('/?page=-2');
+    expect(negative.status).toBe(400);
+    expect(negative.text).toContain('&quot;-2&quot; is not a page number');
+  });
+
+  it('a video that becomes ready shows up within seconds, and one removed disappears', async () => {
+    const [fresh] = await catalogVideos(h, shop, creatorId, [
+      { title: 'Es cendol, just published', priceCents: 150 },
+    ]);
+    await expect
+      .poll(async () => cardTitles((await page('/?q=cendol')).text))
+      .toEqual(['Es cendol, just published']);
+    await withTenant(h.db.orm, shop.id, (em) => em.nativeDelete(VideoEntity, { id: fresh! }));
+    await expect.poll(async () => cardTitles((await page('/?q=cendol')).text)).toEqual([]);
   });
 
   it('error: a page past the last one is a 404', async () => {
@@ -205,6 +251,43 @@ describe('tenants', () => {
       await tab.setViewportSize({ width: 390, height: 800 });
       await tab.goto(`${siteOf(hub, shop)}/?q=rendang`);
       await screenshot(tab, 'browse-mobile');
+    } finally {
+      await tab.close();
+    }
+  });
+});
+
+describe('a second tenant in Chromium', () => {
+  it('shows its own name, colour and logo, and none of the first tenant’s videos by browsing, searching or direct link', async () => {
+    const tab = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    try {
+      await tab.goto(`${siteOf(hub, other)}/`);
+      expect(await tab.title()).toBe('Videos · Sermon Archive');
+      const header = tab.locator('header.site');
+      expect(await header.evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(29, 78, 216)');
+      expect(await header.locator('img').getAttribute('src')).toBe('/logos/sermon-archive.png');
+      expect(await header.textContent()).toContain('Sermon Archive');
+      const cards = tab.locator('[data-testid="video-card"] h2');
+      expect(await cards.allInnerTexts()).toEqual(['Sunday sermon: Rendang of the soul']);
+      const body = (await tab.locator('body').textContent()) ?? '';
+      for (const foreign of ['Kelas Masak', 'Rendang from scratch', 'Knife skills', 'Rp'])
+        expect(body).not.toContain(foreign);
+      await screenshot(tab, 'browse-second-tenant');
+
+      // Its search box finds only its own "rendang" video, in every order.
+      await tab.getByLabel('Search').fill('rendang');
+      await tab.getByLabel('Sort').selectOption('title');
+      await tab.getByRole('button', { name: 'Show' }).click();
+      await tab.waitForURL(/[?&]q=rendang/);
+      expect(await cards.allInnerTexts()).toEqual(['Sunday sermon: Rendang of the soul']);
+      await tab.goto(`${siteOf(hub, other)}/?q=knife`);
+      expect((await tab.getByTestId('empty').textContent())?.trim()).toBe('No videos match “knife”.');
+
+      // The first tenant's video page is not found on the second tenant's host.
+      const res = await tab.goto(`${siteOf(hub, other)}/videos/${videoIds[0]}`);
+      expect(res?.status()).toBe(404);
+      expect(await tab.locator('body').textContent()).not.toContain('Rendang from scratch');
+      expect(await tab.title()).toContain('Sermon Archive');
     } finally {
       await tab.close();
     }

@@ -111,6 +111,8 @@ export const envSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     HOST: z.string().trim().min(1).default('127.0.0.1'),
     PORT: port.default(8080),
+    /** The hub console (apps/console) listens here, on HOST, when `ppv start` runs it. */
+    CONSOLE_PORT: port.default(8081),
     DATABASE_URL: postgresUrl.optional(),
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
     DATA_DIR: z.string().trim().min(1).default('.ppv'),

@@ -173,6 +173,20 @@ const matrix: Record<string, Attack> = {
       await expect(f.intruderOnA.api.tenant.audit({})).rejects.toMatchObject({ code: 'FORBIDDEN' });
     },
   ),
+  'hub.users.list': authed(
+    (c) => c.api.hub.users.list({}),
+    async (f) => {
+      await expect(f.intruderOnA.api.hub.users.list({})).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(f.ownerA.api.hub.users.list({})).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    },
+  ),
+  'hub.videos.list': authed(
+    (c) => c.api.hub.videos.list({}),
+    async (f) => {
+      await expect(f.intruderOnA.api.hub.videos.list({})).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(f.ownerA.api.hub.videos.list({})).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    },
+  ),
   'hub.tenants.list': authed(
     (c) => c.api.hub.tenants.list(),
     async (f) => {
@@ -185,6 +199,17 @@ const matrix: Record<string, Attack> = {
       await expect(f.intruderOnA.api.hub.tenants.create({ slug: 'x-new', name: 'X' })).rejects.toMatchObject({
         code: 'FORBIDDEN',
       });
+    },
+  ),
+  'hub.tenants.update': authed(
+    (c, f) => c.api.hub.tenants.update({ tenantId: f.ownerA.tenant.id, feeBps: 0 }),
+    async (f) => {
+      await expect(
+        f.intruderOnA.api.hub.tenants.update({ tenantId: f.ownerA.tenant.id, feeBps: 0 }),
+      ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(
+        f.ownerA.api.hub.tenants.update({ tenantId: f.tenantB.id, name: 'Taken over' }),
+      ).rejects.toMatchObject({ code: 'FORBIDDEN' });
     },
   ),
   'hub.tenants.setHostnames': authed(
@@ -221,6 +246,10 @@ const matrix: Record<string, Attack> = {
     expect((await f.intruderOnA.api.videos.list({ scope: 'mine' })).total).toBe(0);
     const catalog = await f.intruderOnA.api.videos.list({});
     expect(catalog.videos.map((v) => v.id)).not.toContain(f.videoOfB);
+    const { title } = await f.ownerA.api.videos.get({ videoId: f.a.videoId });
+    const searched = await f.cookiesOfBOnA.on(f.tenantB).api.videos.list({ q: title, sort: 'title' });
+    expect(searched.videos.map((v) => v.id)).toContain(f.videoOfB);
+    expect(searched.videos.map((v) => v.id)).not.toContain(f.a.videoId);
     expect(catalog.videos.find((v) => v.id === f.a.videoId)).not.toHaveProperty('lastError');
   },
   'videos.get': async (f) => {

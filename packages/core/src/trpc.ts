@@ -6,6 +6,7 @@ import type { AuthInfo, AuthProblem, Context } from './context';
 import type { TenantDeps } from './deps';
 import { AppError, type AppErrorCode } from './errors';
 import { csrfTokenFor, resolveAuth } from './features/auth/resolve-auth';
+import { hitRateLimit } from './features/rate-limit/hit-rate-limit';
 
 const trpcCodeOf: Record<AppErrorCode, TRPCError['code']> = {
   BAD_REQUEST: 'BAD_REQUEST',
@@ -112,6 +113,32 @@ const tenantTransaction = t.middleware(async ({ ctx, next }) => {
 
 export const publicProcedure = t.procedure.use(appErrors).use(tenantTransaction);
 
+/** One fixed-window limit a call counts against (see hitRateLimit). */
+export interface RateLimitRule {
+  key: string;
+  limit: number;
+  windowSeconds: number;
+  message?: string;
+}
+
+/**
+ * A public procedure whose calls first count against `rules` — before the request's transaction
+ * opens, on a connection of their own that is released again. A refused call never holds a
+ * connection, a failed sign-in still counts (the transaction that rolls back is not the counter's),
+ * and a request never waits for a second connection while holding one (which, with every pooled
+ * connection held by such a request, would wait forever). `rules` gets the raw input: the
+ * procedure's `.input()` schema validates it afterwards.
+ */
+export const rateLimitedProcedure = (rules: (ctx: Context, rawInput: unknown) => RateLimitRule[]) =>
+  t.procedure
+    .use(appErrors)
+    .use(async ({ ctx, getRawInput, next }) => {
+      for (const rule of rules(ctx, await getRawInput()))
+        await hitRateLimit(ctx.deps.orm, rule.key, rule.limit, rule.windowSeconds, rule.message);
+      return next();
+    })
+    .use(tenantTransaction);
+
 const problemMessages: Record<AuthProblem, string> = {
   tampered: 'Your session cookie is invalid; please sign in again',
   expired: 'Your session has expired; please sign in again',
@@ -179,5 +206,14 @@ export const roleProcedure = (minimum: keyof typeof roleRank) =>
 
 export const hubAdminProcedure = authedProcedure.use(({ ctx, next }) => {
   if (!ctx.auth.isHubAdmin) throw new AppError('FORBIDDEN', 'This needs a hub administrator');
+  return next();
+});
+
+/**
+ * A hub administrator's procedure that sees every tenant: the request's own transaction is widened
+ * to the hub scope once the caller is known to be a hub admin (no second connection is taken).
+ */
+export const hubScopeProcedure = hubAdminProcedure.use(async ({ ctx, next }) => {
+  await ctx.em.execute("SELECT set_config('app.hub_scope', 'on', true)");
   return next();
 });

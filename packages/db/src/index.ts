@@ -34,3 +34,10 @@ export {
   upsertPayments,
 } from './repositories/payments';
 export { findPlaybackGrant, type PlaybackGrant, recordKeyFetch } from './repositories/playback';
+export {
+  searchVideos,
+  type VideoSearch,
+  type VideoSearchResult,
+  type VideoSort,
+  videoSorts,
+} from './repositories/videos';

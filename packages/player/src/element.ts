@@ -77,10 +77,13 @@ export class PpvPlayerElement extends HTMLElement {
     onLost: () => this.#watermarkLost(),
   });
   #client: PpvClient | null = null;
+  /** The API token #client was made with. */
+  #clientToken: string | null = null;
   #tenant: Tenant | null = null;
   #info: Video | null = null;
   #session: PlaybackSession | null = null;
   #token = '';
+  #apiToken: string | null = null;
   #stopRefresh: (() => void) | null = null;
   #shaka: shaka.Player | null = null;
   #state: PlayerState = 'loading';
@@ -102,6 +105,23 @@ export class PpvPlayerElement extends HTMLElement {
   /** The current state (also the `state` attribute). */
   get state(): PlayerState {
     return this.#state;
+  }
+
+  /**
+   * A personal API token (`ppv_pat_…`) of the viewer: the player then calls the hub with
+   * `Authorization: Bearer` instead of the hub's session cookie. For pages on another site than the
+   * hub, where browsers never send or keep that (SameSite=Lax) cookie. A property, never an
+   * attribute, so it stays out of the page's markup; setting it loads again.
+   */
+  get token(): string | null {
+    return this.#apiToken;
+  }
+
+  set token(value: string | null) {
+    const next = value?.trim() || null;
+    if (next === this.#apiToken) return;
+    this.#apiToken = next;
+    if (this.isConnected) void this.refresh();
   }
 
   /** The SDK client this player talks to the hub with (null until `hub` is set). */
@@ -141,10 +161,12 @@ export class PpvPlayerElement extends HTMLElement {
     }
     const base = new URL(hub);
     const same = this.#client?.hub === base.origin + base.pathname.replace(/\/+$/, '');
+    const apiToken = this.#apiToken;
     const client =
-      this.#client && same && this.#client.tenant === tenant
+      this.#client && same && this.#client.tenant === tenant && this.#clientToken === apiToken
         ? this.#client
-        : createPpvClient({ hub, ...(tenant && { tenant }) });
+        : createPpvClient({ hub, ...(tenant && { tenant }), ...(apiToken && { token: apiToken }) });
+    this.#clientToken = apiToken;
     this.#client = client;
     try {
       const [branding, info] = await Promise.all([client.branding(), client.videos.get(videoId)]);

@@ -67,10 +67,14 @@ export interface PpvClient {
     me(): Promise<Me | null>;
   };
   videos: {
-    /** One page of the catalog (newest first): `limit` (1–100, default 24) from `offset`. */
+    /**
+     * One page of the catalog: `q` searches titles and descriptions (case and accent blind, at most
+     * 200 characters), `sort` is `newest` (default), `oldest`, `price_asc`, `price_desc` or `title`,
+     * `limit` (1–100, default 24) videos from `page` (1-based) or `offset`.
+     */
     list(input?: ListVideosInput): Promise<VideoPage>;
-    /** Every video of the catalog, page by page. */
-    all(input?: Omit<ListVideosInput, 'offset'>): AsyncGenerator<Video>;
+    /** Every video of the catalog (or of a search), page by page. */
+    all(input?: Omit<ListVideosInput, 'offset' | 'page'>): AsyncGenerator<Video>;
     get(videoId: string): Promise<Video>;
   };
   /** May the caller watch this video in full, and if not why (`sign_in_required`, `payment_required`, `not_ready`). */

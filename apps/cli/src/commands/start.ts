@@ -8,6 +8,7 @@ import {
   startAnvil,
 } from '@ppv/chain';
 import { createLogger, type Env, type Logger, redactUrl } from '@ppv/config';
+import { ensureConsoleBuilt, type RunningConsole, startConsole } from '@ppv/console';
 import { createSmtpMailer } from '@ppv/core';
 import { migrate } from '@ppv/db';
 import { type Storefront, startHub } from '@ppv/hub';
@@ -19,6 +20,8 @@ import { demoAccounts, seed } from '../seed';
 
 export interface StartedStack {
   url: string;
+  /** The hub console's URL, or null when it has no build (production without one). */
+  consoleUrl: string | null;
   databaseUrl: string;
   rpcUrl: string | undefined;
   stop(): Promise<void>;
@@ -112,6 +115,17 @@ export async function startStack(
     });
     stops.push(() => hub.close());
     logger.info({ url: hub.url, worker: !!worker }, 'hub listening');
+    // The console's server calls the hub directly, on the address it listens on.
+    const hubHost = ['0.0.0.0', '::'].includes(env.HOST) ? '127.0.0.1' : env.HOST;
+    const hubConsole = await startHubConsole(
+      env,
+      `http://${hubHost.includes(':') ? `[${hubHost}]` : hubHost}:${hub.port}`,
+      logger,
+    );
+    if (hubConsole) {
+      stops.push(() => hubConsole.close());
+      logger.info({ url: hubConsole.url }, 'console listening');
+    }
 
     if (opts.printBanner)
       printBanner({
@@ -124,9 +138,10 @@ export async function startStack(
         anvil: !!anvil,
         seeded,
         storefront: !!storefront,
+        consoleUrl: hubConsole?.url ?? null,
         devChain,
       });
-    return { url: hub.url, databaseUrl, rpcUrl, stop };
+    return { url: hub.url, consoleUrl: hubConsole?.url ?? null, databaseUrl, rpcUrl, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -171,6 +186,32 @@ async function prepareStorefront(env: Env, logger: Logger): Promise<Storefront |
   }
 }
 
+/**
+ * The hub console on its own port (CONSOLE_PORT), calling the hub at `hubUrl`; built first when
+ * its build is missing or stale (outside production). Without a build the hub runs on without it.
+ */
+async function startHubConsole(env: Env, hubUrl: string, logger: Logger): Promise<RunningConsole | null> {
+  try {
+    if (env.NODE_ENV !== 'production') {
+      const started = Date.now();
+      if ((await ensureConsoleBuilt()) === 'built')
+        logger.info({ ms: Date.now() - started }, 'console built');
+    }
+    return await startConsole({
+      hubUrl,
+      defaultTenant: env.DEFAULT_TENANT,
+      host: env.HOST,
+      port: env.CONSOLE_PORT,
+      secureCookies: env.NODE_ENV === 'production',
+      trustProxy: env.TRUST_PROXY,
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw error;
+    logger.warn({ err: error }, 'no console build (npm run build -w @ppv/console): running without it');
+    return null;
+  }
+}
+
 function printBanner(info: {
   env: Env;
   url: string;
@@ -181,6 +222,7 @@ function printBanner(info: {
   anvil: boolean;
   seeded: boolean;
   storefront: boolean;
+  consoleUrl: string | null;
   devChain: DevDeployment | undefined;
 }): void {
   const lines = [
@@ -196,6 +238,9 @@ function printBanner(info: {
     ...(info.storefront
       ? [`  Storefront          ${info.url}/`]
       : ['  Storefront          not built (npm run build -w @ppv/storefront)']),
+    info.consoleUrl
+      ? `  Console             ${info.consoleUrl}`
+      : '  Console             not built (npm run build -w @ppv/console)',
     `  Health              ${info.url}/healthz`,
     `  Database            ${redactUrl(info.databaseUrl)}${info.embedded ? ` (embedded, data in ${dataDir(info.env)})` : ''}`,
     // A provider URL often carries an API key in its path: show only the origin of a configured one.

@@ -1,14 +1,23 @@
 import type { PageCaller } from '@ppv/hub';
 
-export type CatalogVideo = Awaited<ReturnType<PageCaller['videos']['list']>>['videos'][number];
+type ListInput = NonNullable<Parameters<PageCaller['videos']['list']>[0]>;
+export type CatalogPage = Awaited<ReturnType<PageCaller['videos']['list']>>;
+export type CatalogVideo = CatalogPage['videos'][number];
+export type Sort = NonNullable<ListInput['sort']>;
 
-export const SORTS = ['newest', 'price', 'title'] as const;
-export type Sort = (typeof SORTS)[number];
+/** The sort orders of videos.list, as the browse page offers them. */
+export const SORT_LABELS: Record<Sort, string> = {
+  newest: 'Newest first',
+  oldest: 'Oldest first',
+  price_asc: 'Price, lowest first',
+  price_desc: 'Price, highest first',
+  title: 'Title, A to Z',
+};
+export const SORTS = Object.keys(SORT_LABELS) as Sort[];
 export const PAGE_SIZE = 24;
-/** The most the hub's videos.list answers at once. */
-const LIST_LIMIT = 100;
-/** How long a tenant's catalog snapshot serves pages before it is read again (in the background). */
-export const CATALOG_TTL_MS = 5_000;
+/** videos.list answers at most this many characters of search and this page number. */
+const MAX_SEARCH = 200;
+const MAX_PAGE = 10_000;
 
 export interface BrowseQuery {
   q: string;
@@ -21,95 +30,48 @@ export class BadQuery extends Error {}
 /** The browse page's query string, checked: every bad value gets its own message. */
 export function parseBrowseQuery(params: URLSearchParams): BrowseQuery {
   const q = (params.get('q') ?? '').trim();
-  if (q.length > 200) throw new BadQuery('Search for at most 200 characters');
+  if (q.length > MAX_SEARCH) throw new BadQuery(`Search for at most ${MAX_SEARCH} characters`);
   const sort = params.get('sort') || 'newest';
   if (!SORTS.includes(sort as Sort))
-    throw new BadQuery(`Unknown sort order "${sort.slice(0, 40)}": use newest, price or title`);
+    throw new BadQuery(`Unknown sort order "${sort.slice(0, 40)}": use ${SORTS.join(', ')}`);
   const pageText = params.get('page') || '1';
   if (!/^\d{1,6}$/.test(pageText) || Number(pageText) < 1)
     throw new BadQuery(`"${pageText.slice(0, 40)}" is not a page number`);
+  if (Number(pageText) > MAX_PAGE) throw new BadQuery(`There are at most ${MAX_PAGE} pages`);
   return { q, sort: sort as Sort, page: Number(pageText) };
 }
 
-interface Snapshot {
-  videos: CatalogVideo[];
-  at: number;
-  refreshing?: Promise<void>;
-}
-const snapshots = new Map<string, Snapshot>();
-
-async function readCatalog(caller: PageCaller): Promise<CatalogVideo[]> {
-  const first = await caller.videos.list({ scope: 'catalog', limit: LIST_LIMIT, offset: 0 });
-  const offsets: number[] = [];
-  for (let offset = LIST_LIMIT; offset < first.total; offset += LIST_LIMIT) offsets.push(offset);
-  const rest = await Promise.all(
-    offsets.map((offset) => caller.videos.list({ scope: 'catalog', limit: LIST_LIMIT, offset })),
-  );
-  const seen = new Set<string>();
-  return [first, ...rest].flatMap((page) => page.videos).filter((v) => !seen.has(v.id) && seen.add(v.id));
-}
+/** How long one catalog page answers every viewer before the hub is asked for it again. */
+export const CATALOG_TTL_MS = 1_000;
+/** Catalog pages kept, over all tenants and queries; the oldest goes first. */
+const MAX_CACHED_PAGES = 1_000;
+const cached = new Map<string, { at: number; page: Promise<CatalogPage> }>();
 
 /**
- * Every ready video of the tenant, read through the hub's public catalog procedure. The catalog is
- * the same for every viewer, so a snapshot per tenant serves pages for CATALOG_TTL_MS; after that
- * the next request reads it again in the background while the old one still answers.
+ * One page of the tenant's ready videos: searched, sorted and paged by the hub (videos.list). The
+ * catalog is the same for every viewer, so a page read once answers everyone asking for the same
+ * tenant, search, sort and page for CATALOG_TTL_MS, and requests that arrive while it is being read
+ * wait for that one read. A failed read is not kept.
  */
-export async function catalogOf(
-  tenantId: string,
-  caller: PageCaller,
-  now = Date.now(),
-): Promise<CatalogVideo[]> {
-  const snapshot = snapshots.get(tenantId);
-  if (!snapshot) {
-    const videos = await readCatalog(caller);
-    snapshots.set(tenantId, { videos, at: now });
-    return videos;
-  }
-  if (now - snapshot.at > CATALOG_TTL_MS && !snapshot.refreshing) {
-    snapshot.refreshing = readCatalog(caller).then(
-      (videos) => {
-        snapshots.set(tenantId, { videos, at: Date.now() });
-      },
-      () => {
-        // Keep serving the old snapshot; the next request tries again.
-        snapshot.refreshing = undefined;
-      },
-    );
-  }
-  return snapshot.videos;
-}
-
-const fold = (s: string) => s.normalize('NFKD').replace(/\p{M}/gu, '').toLocaleLowerCase('en');
-
-const collator = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
-const byNewest = (a: CatalogVideo, b: CatalogVideo) =>
-  new Date(b.createdAt).getTime() - new Date(a.createdAt).getTime() || a.id.localeCompare(b.id);
-const comparators: Record<Sort, (a: CatalogVideo, b: CatalogVideo) => number> = {
-  newest: byNewest,
-  price: (a, b) => a.priceCents - b.priceCents || collator.compare(a.title, b.title) || byNewest(a, b),
-  title: (a, b) => collator.compare(a.title, b.title) || byNewest(a, b),
-};
-
-export interface BrowsePage {
-  videos: CatalogVideo[];
-  total: number;
-  page: number;
-  pages: number;
-}
-
-/** Title search (case and accent blind), the sort order and one page of the result. */
-export function browse(videos: CatalogVideo[], query: BrowseQuery): BrowsePage {
-  const needle = fold(query.q);
-  const matching = needle ? videos.filter((v) => fold(v.title).includes(needle)) : [...videos];
-  matching.sort(comparators[query.sort]);
-  const pages = Math.max(1, Math.ceil(matching.length / PAGE_SIZE));
-  const start = (query.page - 1) * PAGE_SIZE;
-  return {
-    videos: matching.slice(start, start + PAGE_SIZE),
-    total: matching.length,
+export function browse(tenantId: string, caller: PageCaller, query: BrowseQuery): Promise<CatalogPage> {
+  const now = Date.now();
+  const key = JSON.stringify([tenantId, query.q, query.sort, query.page]);
+  const hit = cached.get(key);
+  if (hit && now - hit.at < CATALOG_TTL_MS) return hit.page;
+  const page = caller.videos.list({
+    scope: 'catalog',
+    ...(query.q && { q: query.q }),
+    sort: query.sort,
+    limit: PAGE_SIZE,
     page: query.page,
-    pages,
-  };
+  });
+  cached.delete(key);
+  cached.set(key, { at: now, page });
+  page.catch(() => {
+    if (cached.get(key)?.page === page) cached.delete(key);
+  });
+  if (cached.size > MAX_CACHED_PAGES) cached.delete(cached.keys().next().value!);
+  return page;
 }
 
 /** The browse URL for another page or order, keeping the rest of the query. */

@@ -42,10 +42,24 @@ function joinLeadingSymbol(parts: Intl.NumberFormatPart[]): string {
     .join('');
 }
 
+const usd = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });
+
 /** "$2.50" from 250 cents; "Free" for 0. */
 export function formatUsd(cents: number): string {
   if (cents === 0) return 'Free';
-  return new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' }).format(cents / 100);
+  return usd.format(cents / 100);
+}
+
+/** How many decimals the currency's minor unit has (2 for USD, 0 for IDR and JPY). */
+const minorDigits = new Map<string, number>();
+function digitsOf(currency: string): number {
+  let digits = minorDigits.get(currency);
+  if (digits === undefined) {
+    digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions()
+      .maximumFractionDigits!;
+    minorDigits.set(currency, digits);
+  }
+  return digits;
 }
 
 const RATE = /^(\d{1,16})(?:\.(\d{1,8}))?$/;
@@ -59,8 +73,7 @@ export function formatDisplayPrice(cents: number, currency: string, rate: string
   const match = RATE.exec(rate.trim());
   if (!match) throw new Error(`Not a display rate: ${rate}`);
   const rateE8 = BigInt(match[1]!) * 100_000_000n + BigInt((match[2] ?? '').padEnd(8, '0'));
-  const digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions()
-    .maximumFractionDigits!;
+  const digits = digitsOf(currency);
   // cents × rate / 100 is in units of 1e-10 of the currency: round half up to its minor unit.
   const unit = 10n ** BigInt(10 - digits);
   const minor = (BigInt(cents) * rateE8 + unit / 2n) / unit;

@@ -314,6 +314,77 @@ export type HubRouter = TRPCBuiltRouter<
       }>;
     };
     hub: {
+      users: {
+        list: TRPCQueryProcedure<{
+          input: {
+            query?: undefined | string;
+            limit?: undefined | number;
+            offset?: undefined | number;
+          };
+          output: {
+            total: number;
+            users: Array<{
+              id: string;
+              username: string;
+              email: null | string;
+              isHubAdmin: boolean;
+              status: "active" | "disabled";
+              createdAt: Date;
+              memberships: Array<{
+                tenantId: string;
+                tenantSlug: string;
+                tenantName: string;
+                role: "viewer" | "creator" | "tenant_admin";
+              }>;
+            }>;
+          };
+          meta: object;
+        }>;
+      };
+      videos: {
+        list: TRPCQueryProcedure<{
+          input: {
+            status?: undefined | "error" | "queued" | "processing" | "ready";
+            limit?: undefined | number;
+            offset?: undefined | number;
+          };
+          output: {
+            total: number;
+            videos: Array<{
+              tenantId: string;
+              tenantSlug: string;
+              creatorUsername: string;
+              progress: number;
+              lastError: null | string;
+              sourceFilename: null | string;
+              sourceBytes: null | number;
+              renditions: {
+                name: string;
+                width: number;
+                height: number;
+                bandwidth: number;
+              }[];
+              readyAt: null | Date;
+              id: string;
+              title: string;
+              description: string;
+              creatorId: string;
+              priceCents: number;
+              previewSeconds: number;
+              rentalHours: null | number;
+              status: "error" | "queued" | "processing" | "ready";
+              durationSeconds: null | number;
+              width: null | number;
+              height: null | number;
+              hasPreview: boolean;
+              posterUrl: null | string;
+              previewUrl: null | string;
+              createdAt: Date;
+            }>;
+          };
+          meta: object;
+        }>;
+      };
       tenants: {
         list: TRPCQueryProcedure<{
           input: void;
@@ -368,6 +439,39 @@ export type HubRouter = TRPCBuiltRouter<
           };
           meta: object;
         }>;
+        update: TRPCMutationProcedure<{
+          input: {
+            tenantId: string;
+            name?: undefined | string;
+            logoUrl?: undefined | null | string;
+            primaryColor?: undefined | string;
+            accentColor?: undefined | string;
+            feeBps?: undefined | number;
+            payoutWallet?: undefined | null | string;
+            displayCurrency?: undefined | string;
+            displayRate?: undefined | string;
+            corsOrigins?: undefined | string[];
+          };
+          output: {
+            feeBps: number;
+            payoutWallet: null | string;
+            corsOrigins: string[];
+            status: "active" | "suspended";
+            maxUploadBytes: null | number;
+            hostnames: string[];
+            createdAt: Date;
+            updatedAt: Date;
+            id: string;
+            slug: string;
+            name: string;
+            logoUrl: null | string;
+            primaryColor: string;
+            accentColor: string;
+            displayCurrency: string;
+            displayRate: string;
+          };
+          meta: object;
+        }>;
         setHostnames: TRPCMutationProcedure<{
           input: {
             tenantId: string;
@@ -396,12 +500,23 @@ export type HubRouter = TRPCBuiltRouter<
       list: TRPCQueryProcedure<{
         input: {
           scope?: undefined | "catalog" | "mine" | "all";
+          q?: undefined | string;
+          sort?: undefined | "title" | "newest" | "oldest" | "price_asc" | "price_desc";
           limit?: undefined | number;
+          page?: undefined | number;
           offset?: undefined | number;
         };
         output: {
           total: number;
+          limit: number;
+          offset: number;
+          page: number;
+          pages: number;
           videos: Array<{
+            creator: {
+              id: string;
+              username: string;
+            };
             id: string;
             title: string;
             description: string;
@@ -426,6 +541,10 @@ export type HubRouter = TRPCBuiltRouter<
           videoId: string;
         };
         output: {
+          creator: {
+            id: string;
+            username: string;
+          };
           id: string;
           title: string;
           description: string;

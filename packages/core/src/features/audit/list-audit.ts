@@ -7,7 +7,8 @@ export async function listAudit(deps: TenantDeps, input: { limit: number; before
     limit: input.limit,
   });
   return entries.map((e) => ({
-    id: e.id,
+    // The column is a bigint (MikroORM gives a bigint): a decimal string travels as JSON.
+    id: String(e.id),
     action: e.action,
     actorUserId: e.actorUserId ?? null,
     subject: e.subject ?? null,

@@ -1,4 +1,5 @@
-import { authedProcedure, publicProcedure, router, sessionProcedure } from '../../trpc';
+import { authedProcedure, publicProcedure, rateLimitedProcedure, router, sessionProcedure } from '../../trpc';
+import { signInLimits } from '../rate-limit/sign-in-limits';
 import {
   changePasswordInput,
   forgotPasswordInput,
@@ -17,11 +18,11 @@ import { resetPassword } from './reset-password';
 import { listSessions, revokeSession } from './sessions';
 
 export const authRouter = router({
-  register: publicProcedure
+  register: rateLimitedProcedure(signInLimits.register)
     .input(registerInput)
     .mutation(({ ctx, input }) => register(ctx.tx, { ...input, req: ctx.req, cookies: ctx.cookies })),
 
-  login: publicProcedure
+  login: rateLimitedProcedure(signInLimits.login)
     .input(loginInput)
     .mutation(({ ctx, input }) => login(ctx.tx, { ...input, req: ctx.req, cookies: ctx.cookies })),
 
@@ -33,10 +34,12 @@ export const authRouter = router({
   /** The signed-in user, their role here, linked wallets and the CSRF token; null when signed out. */
   me: publicProcedure.query(({ ctx }) => me(ctx.tx, { auth: ctx.auth, cookies: ctx.req.cookies })),
 
-  forgotPassword: publicProcedure.input(forgotPasswordInput).mutation(async ({ ctx, input }) => {
-    await forgotPassword(ctx.tx, { email: input.email, req: ctx.req, tenantName: ctx.tenant.name });
-    return { ok: true as const, message: 'If an account uses that address, a reset link is on its way' };
-  }),
+  forgotPassword: rateLimitedProcedure(signInLimits.forgotPassword)
+    .input(forgotPasswordInput)
+    .mutation(async ({ ctx, input }) => {
+      await forgotPassword(ctx.tx, { email: input.email, req: ctx.req, tenantName: ctx.tenant.name });
+      return { ok: true as const, message: 'If an account uses that address, a reset link is on its way' };
+    }),
 
   resetPassword: publicProcedure.input(resetPasswordInput).mutation(async ({ ctx, input }) => {
     await resetPassword(ctx.tx, { ...input, ip: ctx.req.ip });

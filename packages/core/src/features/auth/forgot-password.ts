@@ -5,7 +5,6 @@ import type { TenantDeps } from '../../deps';
 import { b64url, sha256 } from '../../lib/crypto';
 import { recordAudit } from '../audit/record-audit';
 import { queueEmail } from '../email/queue-email';
-import { hitRateLimit } from '../rate-limit/hit-rate-limit';
 
 export const RESET_TTL_MINUTES = 60;
 
@@ -17,17 +16,6 @@ export async function forgotPassword(
   deps: TenantDeps,
   input: { email: string; req: RequestMeta; tenantName: string },
 ): Promise<void> {
-  const { config } = deps;
-  const window = config.authRateLimitWindowSeconds;
-  await hitRateLimit(deps.orm, `reset:ip:${input.req.ip}`, config.authRateLimitPerIp, window);
-  await hitRateLimit(
-    deps.orm,
-    `reset:account:${input.email}`,
-    config.authRateLimitPerAccount,
-    window,
-    'Too many reset requests for this address; please wait and try again',
-  );
-
   const user = await deps.em.findOne(UserEntity, { email: input.email, status: 'active' });
   if (!user) return;
   const token = b64url(randomBytes(32));

@@ -4,7 +4,6 @@ import type { TenantDeps } from '../../deps';
 import { AppError } from '../../errors';
 import { verifyPassword } from '../../lib/passwords';
 import { recordAudit } from '../audit/record-audit';
-import { hitRateLimit } from '../rate-limit/hit-rate-limit';
 import type { LoginInput } from './auth.schemas';
 import { startSession } from './start-session';
 
@@ -18,17 +17,6 @@ export async function login(
   deps: TenantDeps,
   input: LoginInput & { req: RequestMeta; cookies: CookieWriter },
 ): Promise<{ userId: string; csrfToken: string }> {
-  const { config } = deps;
-  const window = config.authRateLimitWindowSeconds;
-  await hitRateLimit(deps.orm, `login:ip:${input.req.ip}`, config.authRateLimitPerIp, window);
-  await hitRateLimit(
-    deps.orm,
-    `login:account:${input.login}`,
-    config.authRateLimitPerAccount,
-    window,
-    'Too many sign-in attempts for this account; please wait and try again',
-  );
-
   const user = await deps.em.findOne(
     UserEntity,
     input.login.includes('@') ? { email: input.login } : { username: input.login },

@@ -5,7 +5,6 @@ import { AppError } from '../../errors';
 import { passwordWeakness } from '../../lib/password-policy';
 import { hashPassword } from '../../lib/passwords';
 import { recordAudit } from '../audit/record-audit';
-import { hitRateLimit } from '../rate-limit/hit-rate-limit';
 import type { RegisterInput } from './auth.schemas';
 import { startSession } from './start-session';
 
@@ -13,13 +12,6 @@ export async function register(
   deps: TenantDeps,
   input: RegisterInput & { req: RequestMeta; cookies: CookieWriter },
 ): Promise<{ userId: string; csrfToken: string }> {
-  const { config } = deps;
-  await hitRateLimit(
-    deps.orm,
-    `register:ip:${input.req.ip}`,
-    config.authRateLimitPerIp,
-    config.authRateLimitWindowSeconds,
-  );
   const weakness = passwordWeakness(input.password, input);
   if (weakness) throw new AppError('BAD_REQUEST', weakness, { field: 'password' });
 

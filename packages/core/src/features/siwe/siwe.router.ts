@@ -1,10 +1,11 @@
-import { publicProcedure, requireSession, router } from '../../trpc';
+import { rateLimitedProcedure, requireSession, router } from '../../trpc';
+import { signInLimits } from '../rate-limit/sign-in-limits';
 import { createSiweNonce, verifySiweSignIn } from './siwe';
 import { siweVerifyInput } from './siwe.schemas';
 
 export const siweRouter = router({
-  nonce: publicProcedure.mutation(({ ctx }) => createSiweNonce(ctx.tx, ctx.req)),
-  verify: publicProcedure
+  nonce: rateLimitedProcedure(signInLimits.siwe).mutation(({ ctx }) => createSiweNonce(ctx.tx, ctx.req)),
+  verify: rateLimitedProcedure(signInLimits.siwe)
     .input(siweVerifyInput)
     .use(({ ctx, input, type, next }) => {
       // Linking adds a way into the signed-in account: like other credential changes, it needs the

@@ -6,7 +6,6 @@ import { AppError } from '../../errors';
 import { randomAlphanumeric } from '../../lib/crypto';
 import { recordAudit } from '../audit/record-audit';
 import { startSession } from '../auth/start-session';
-import { hitRateLimit } from '../rate-limit/hit-rate-limit';
 
 export const NONCE_TTL_MINUTES = 10;
 
@@ -16,12 +15,6 @@ export async function createSiweNonce(
   req: RequestMeta,
 ): Promise<{ nonce: string; domain: string; chainId: number; expiresAt: Date }> {
   const { config } = deps;
-  await hitRateLimit(
-    deps.orm,
-    `siwe:ip:${req.ip}`,
-    config.authRateLimitPerIp * 2,
-    config.authRateLimitWindowSeconds,
-  );
   const now = deps.clock();
   const nonce = deps.em.create(SiweNonceEntity, {
     nonce: randomAlphanumeric(24),
@@ -57,13 +50,6 @@ export async function verifySiweSignIn(
     cookies: CookieWriter;
   },
 ): Promise<{ userId: string; address: string; linked: boolean; created: boolean; csrfToken: string | null }> {
-  const { config } = deps;
-  await hitRateLimit(
-    deps.orm,
-    `siwe:ip:${input.req.ip}`,
-    config.authRateLimitPerIp * 2,
-    config.authRateLimitWindowSeconds,
-  );
   if (input.link && !input.auth)
     throw new AppError('UNAUTHORIZED', 'Sign in first to link a wallet to your account');
   if (!deps.chain)

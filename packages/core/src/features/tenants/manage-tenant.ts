@@ -87,6 +87,15 @@ export async function updateTenant(
   return getTenantSettings(deps);
 }
 
+/** A hub administrator's update of any tenant (`deps.em` in hub scope): as `updateTenant` there. */
+export async function updateTenantById(
+  deps: TenantDeps,
+  input: { auth: AuthInfo; tenantId: string; changes: UpdateTenantInput; ip: string },
+) {
+  if (!(await deps.em.findOne(TenantEntity, { id: input.tenantId }))) throw notFound('Tenant');
+  return updateTenant({ ...deps, tenantId: input.tenantId }, input);
+}
+
 export async function listMembers(deps: TenantDeps, input: { limit: number; offset: number }) {
   const [memberships, total] = await deps.em.findAndCount(
     MembershipEntity,

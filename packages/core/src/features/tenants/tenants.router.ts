@@ -1,7 +1,8 @@
-import { withHubScope } from '@ppv/db';
 import { z } from 'zod';
-import { hubAdminProcedure, publicProcedure, roleProcedure, router } from '../../trpc';
+import { hubAdminProcedure, hubScopeProcedure, publicProcedure, roleProcedure, router } from '../../trpc';
 import { listAudit } from '../audit/list-audit';
+import { hubUsersRouter } from '../users/users.router';
+import { hubVideosRouter } from '../videos/videos.router';
 import { createTenant } from './create-tenant';
 import {
   adminTenant,
@@ -13,9 +14,11 @@ import {
   setMemberRole,
   setUploadLimit,
   updateTenant,
+  updateTenantById,
 } from './manage-tenant';
 import {
   createTenantInput,
+  hubUpdateTenantInput,
   listMembersInput,
   setHostnamesInput,
   setRoleInput,
@@ -47,28 +50,25 @@ export const tenantRouter = router({
 });
 
 export const hubRouter = router({
+  users: hubUsersRouter,
+  videos: hubVideosRouter,
   tenants: router({
-    list: hubAdminProcedure.query(({ ctx }) =>
-      withHubScope(ctx.deps.orm, (em) => listTenants({ ...ctx.tx, em })),
-    ),
+    list: hubScopeProcedure.query(({ ctx }) => listTenants(ctx.tx)),
     create: hubAdminProcedure.input(createTenantInput).mutation(async ({ ctx, input }) => {
       const tenant = await createTenant(ctx.deps, input, ctx.auth.userId);
       return adminTenant(tenant, input.hostnames);
     }),
-    setHostnames: hubAdminProcedure
+    /** Any tenant's branding, fee share, payout wallet, currency and embed origins. */
+    update: hubScopeProcedure.input(hubUpdateTenantInput).mutation(({ ctx, input }) => {
+      const { tenantId, ...changes } = input;
+      return updateTenantById(ctx.tx, { auth: ctx.auth, tenantId, changes, ip: ctx.req.ip });
+    }),
+    setHostnames: hubScopeProcedure
       .input(setHostnamesInput)
-      .mutation(({ ctx, input }) =>
-        withHubScope(ctx.deps.orm, (em) =>
-          setHostnames({ ...ctx.tx, em }, { ...input, auth: ctx.auth, ip: ctx.req.ip }),
-        ),
-      ),
+      .mutation(({ ctx, input }) => setHostnames(ctx.tx, { ...input, auth: ctx.auth, ip: ctx.req.ip })),
     /** A tenant's own upload limit in bytes (1 MiB … 1 TiB), or null for the hub-wide MAX_UPLOAD_BYTES. */
-    setUploadLimit: hubAdminProcedure
+    setUploadLimit: hubScopeProcedure
       .input(setUploadLimitInput)
-      .mutation(({ ctx, input }) =>
-        withHubScope(ctx.deps.orm, (em) =>
-          setUploadLimit({ ...ctx.tx, em }, { ...input, auth: ctx.auth, ip: ctx.req.ip }),
-        ),
-      ),
+      .mutation(({ ctx, input }) => setUploadLimit(ctx.tx, { ...input, auth: ctx.auth, ip: ctx.req.ip })),
   }),
 });

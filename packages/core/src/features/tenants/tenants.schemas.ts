@@ -85,6 +85,12 @@ export const createTenantInput = z.object({
   admin: z.string().trim().toLowerCase().min(3).optional(),
 });
 
+/** A hub administrator's change to any tenant's branding, fee share and payout settings. */
+export const hubUpdateTenantInput = z
+  .object(brandingFields)
+  .partial()
+  .extend({ tenantId: z.uuid('Unknown tenant id') });
+
 export const setHostnamesInput = z.object({ tenantId: z.uuid(), hostnames: z.array(hostnameSchema).max(20) });
 
 export const setUploadLimitInput = z.object({

@@ -81,6 +81,20 @@ describe('tenant settings', () => {
     });
   });
 
+  it('audit entries travel as JSON: ids are decimal strings (the column is a bigint)', async () => {
+    const tenant = await h.tenant();
+    const admin = await h.signedIn(tenant, { role: 'tenant_admin' });
+    const entries = await admin.api.tenant.audit({});
+    expect(entries.length).toBeGreaterThan(0);
+    // What /trpc sends: a bigint cannot be serialized, and the call would answer 500.
+    expect(() => JSON.stringify(entries)).not.toThrow();
+    for (const entry of entries) expect(entry.id).toMatch(/^\d+$/);
+    const [newest, older] = entries;
+    if (newest && older) expect(BigInt(newest.id)).toBeGreaterThan(BigInt(older.id));
+    const page = await admin.api.tenant.audit({ before: entries[0]!.id });
+    expect(page.map((e) => e.id)).not.toContain(entries[0]!.id);
+  });
+
   it('error: viewers and creators are not tenant admins', async () => {
     const tenant = await h.tenant();
     const forbidden = { code: 'FORBIDDEN', message: `This needs the tenant admin role in ${tenant.name}` };
@@ -338,6 +352,63 @@ describe('hub administration', () => {
     const elsewhere = hub.on(await h.tenant());
     await elsewhere.api.auth.login({ login: hub.username, password: hub.password });
     expect((await elsewhere.api.tenant.update({ feeBps: 42 })).feeBps).toBe(42);
+  });
+});
+
+describe('hub.tenants.update', () => {
+  it("changes another tenant's branding, fee and payout wallet, seen by its admins and audited there", async () => {
+    const hub = await h.signedIn(await h.tenant(), { hubAdmin: true });
+    const tenant = await h.tenant();
+    const admin = await h.signedIn(tenant, { role: 'tenant_admin' });
+    const updated = await hub.api.hub.tenants.update({
+      tenantId: tenant.id,
+      name: 'Renamed by the hub',
+      feeBps: 1250,
+      payoutWallet: PAYOUT,
+    });
+    expect(updated).toMatchObject({
+      id: tenant.id,
+      name: 'Renamed by the hub',
+      feeBps: 1250,
+      payoutWallet: PAYOUT,
+    });
+    expect(await admin.api.tenant.settings()).toMatchObject({ name: 'Renamed by the hub', feeBps: 1250 });
+    const [entry] = await admin.api.tenant.audit({});
+    expect(entry).toMatchObject({
+      action: 'tenant.updated',
+      actorUserId: hub.userId,
+      subject: tenant.slug,
+      details: { fields: ['name', 'feeBps', 'payoutWallet'] },
+    });
+  });
+
+  it('error: an unknown tenant, an empty change or a bad field is refused and nothing changes', async () => {
+    const hub = await h.signedIn(await h.tenant(), { hubAdmin: true });
+    const tenant = await h.tenant();
+    await expect(
+      hub.api.hub.tenants.update({ tenantId: crypto.randomUUID(), feeBps: 10 }),
+    ).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    await expect(hub.api.hub.tenants.update({ tenantId: tenant.id })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: 'Nothing to change',
+    });
+    await expect(hub.api.hub.tenants.update({ tenantId: tenant.id, feeBps: 10_001 })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: 'feeBps: Fee cannot exceed 10,000 basis points (100%)',
+    });
+    const admin = await h.signedIn(tenant, { role: 'tenant_admin' });
+    expect((await admin.api.tenant.settings()).name).toBe(tenant.name);
+  });
+
+  it('error: a tenant admin cannot change a tenant through the hub procedure, not even its own', async () => {
+    const tenant = await h.tenant();
+    const admin = await h.signedIn(tenant, { role: 'tenant_admin' });
+    await expect(admin.api.hub.tenants.update({ tenantId: tenant.id, feeBps: 0 })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message: 'This needs a hub administrator',
+    });
   });
 });
 

@@ -1,10 +1,18 @@
-import { AllowlistEntryEntity, UserEntity, type Video, VideoEntity, WalletEntity } from '@ppv/db';
+import {
+  AllowlistEntryEntity,
+  searchVideos,
+  UserEntity,
+  type Video,
+  VideoEntity,
+  WalletEntity,
+} from '@ppv/db';
 import type { AuthInfo } from '../../context';
 import type { TenantDeps } from '../../deps';
 import { AppError, forbidden, notFound } from '../../errors';
 import { enqueue } from '../../lib/jobs';
 import { recordAudit } from '../audit/record-audit';
 import { mediaUrl } from '../playback/read-manifest';
+import type { ListVideosInput } from './videos.schemas';
 
 /** What anyone may see of a video in the catalog. */
 export function publicVideo(v: Video) {
@@ -53,32 +61,43 @@ export async function managedVideo(deps: TenantDeps, auth: AuthInfo, videoId: st
   return video;
 }
 
-export async function listVideos(
-  deps: TenantDeps,
-  input: { auth: AuthInfo | null; scope: 'catalog' | 'mine' | 'all'; limit: number; offset: number },
-) {
+export async function listVideos(deps: TenantDeps, input: { auth: AuthInfo | null } & ListVideosInput) {
   if (input.scope !== 'catalog' && !input.auth) throw new AppError('UNAUTHORIZED', 'Please sign in first');
   if (input.scope === 'all' && input.auth && !isManager(input.auth))
     throw forbidden('Listing every video needs a tenant admin');
-  const where =
-    input.scope === 'catalog'
-      ? { status: 'ready' as const }
-      : input.scope === 'mine'
-        ? { creatorId: input.auth!.userId }
-        : {};
-  const [videos, total] = await deps.em.findAndCount(VideoEntity, where, {
-    orderBy: { createdAt: 'desc', id: 'asc' },
+  const offset = input.offset ?? ((input.page ?? 1) - 1) * input.limit;
+  const found = await searchVideos(deps.em, {
+    tenantId: deps.tenantId,
+    ...(input.scope === 'catalog' && { status: 'ready' as const }),
+    ...(input.scope === 'mine' && { creatorId: input.auth!.userId }),
+    ...(input.q && { q: input.q }),
+    sort: input.sort,
     limit: input.limit,
-    offset: input.offset,
+    offset,
   });
-  return { total, videos: videos.map(input.scope === 'catalog' ? publicVideo : studioVideo) };
+  const shape = input.scope === 'catalog' ? publicVideo : studioVideo;
+  return {
+    total: found.total,
+    limit: input.limit,
+    offset,
+    page: Math.floor(offset / input.limit) + 1,
+    pages: Math.max(1, Math.ceil(found.total / input.limit)),
+    videos: found.videos.map((v) => ({
+      ...shape(v),
+      creator: { id: v.creatorId, username: found.creators.get(v.creatorId) ?? '' },
+    })),
+  };
 }
 
 export async function getVideo(deps: TenantDeps, input: { auth: AuthInfo | null; videoId: string }) {
   const video = await deps.em.findOne(VideoEntity, { id: input.videoId });
   const mine = video && input.auth && (video.creatorId === input.auth.userId || isManager(input.auth));
   if (!video || (video.status !== 'ready' && !mine)) throw notFound('Video');
-  return mine ? studioVideo(video) : publicVideo(video);
+  const creator = await deps.em.findOne(UserEntity, { id: video.creatorId }, { fields: ['username'] });
+  return {
+    ...(mine ? studioVideo(video) : publicVideo(video)),
+    creator: { id: video.creatorId, username: creator?.username ?? '' },
+  };
 }
 
 export async function updateVideo(

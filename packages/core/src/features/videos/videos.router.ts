@@ -1,4 +1,5 @@
-import { publicProcedure, roleProcedure, router } from '../../trpc';
+import { hubScopeProcedure, publicProcedure, roleProcedure, router } from '../../trpc';
+import { listHubVideos } from './list-hub-videos';
 import {
   deleteVideo,
   getVideo,
@@ -8,7 +9,13 @@ import {
   revokeAccess,
   updateVideo,
 } from './manage-videos';
-import { allowlistInput, listVideosInput, updateVideoInput, videoIdInput } from './videos.schemas';
+import {
+  allowlistInput,
+  listHubVideosInput,
+  listVideosInput,
+  updateVideoInput,
+  videoIdInput,
+} from './videos.schemas';
 
 export const videosRouter = router({
   list: publicProcedure
@@ -43,4 +50,9 @@ export const videosRouter = router({
         return { ok: true as const };
       }),
   }),
+});
+
+/** `hub.videos.*`: every tenant's videos, for hub administrators. */
+export const hubVideosRouter = router({
+  list: hubScopeProcedure.input(listHubVideosInput).query(({ ctx, input }) => listHubVideos(ctx.em, input)),
 });

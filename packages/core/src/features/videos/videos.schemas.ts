@@ -1,3 +1,4 @@
+import { videoSorts } from '@ppv/db';
 import { z } from 'zod';
 
 export const videoMetadataFields = {
@@ -37,9 +38,53 @@ export const updateVideoInput = z.object({
 
 export const videoIdInput = z.object({ videoId: z.uuid('Unknown video id') });
 
-export const listVideosInput = z.object({
-  scope: z.enum(['catalog', 'mine', 'all']).default('catalog'),
-  limit: z.number().int().min(1).max(100).default(24),
+export const MAX_SEARCH_LENGTH = 200;
+export const MAX_LIST_PAGE = 10_000;
+
+export const listVideosInput = z
+  .object({
+    scope: z.enum(['catalog', 'mine', 'all'], 'Scope is catalog, mine or all').default('catalog'),
+    /** Substring of the title or description, case and accent blind. */
+    q: z
+      .string('Search is text')
+      .trim()
+      .max(MAX_SEARCH_LENGTH, `Search for at most ${MAX_SEARCH_LENGTH} characters`)
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+      .regex(/^[^\u0000-\u001f\u007f]*$/, 'Search cannot contain control characters')
+      .optional(),
+    sort: z.enum(videoSorts, `Sort by ${videoSorts.join(', ')}`).default('newest'),
+    limit: z
+      .number('Limit is a whole number from 1 to 100')
+      .int('Limit is a whole number from 1 to 100')
+      .min(1, 'Limit is a whole number from 1 to 100')
+      .max(100, 'Limit is a whole number from 1 to 100')
+      .default(24),
+    /** 1-based page of `limit` videos; or give `offset`. */
+    page: z
+      .number('Page is a whole number from 1')
+      .int('Page is a whole number from 1')
+      .min(1, 'Page is a whole number from 1')
+      .max(MAX_LIST_PAGE, `Page is at most ${MAX_LIST_PAGE}`)
+      .optional(),
+    offset: z
+      .number('Offset is a whole number from 0')
+      .int('Offset is a whole number from 0')
+      .min(0, 'Offset is a whole number from 0')
+      .max(1_000_000, 'Offset is at most 1,000,000')
+      .optional(),
+  })
+  .refine((input) => input.page === undefined || input.offset === undefined, {
+    message: 'Give page or offset, not both',
+    path: ['page'],
+  });
+
+export type ListVideosInput = z.infer<typeof listVideosInput>;
+
+export const listHubVideosInput = z.object({
+  status: z
+    .enum(['queued', 'processing', 'ready', 'error'], 'Status must be queued, processing, ready or error')
+    .optional(),
+  limit: z.number().int().min(1).max(100).default(50),
   offset: z.number().int().min(0).default(0),
 });
 
