@@ -230,6 +230,11 @@ export class PpvPlayerElement extends HTMLElement {
       this.#error(problems.notReady, false);
       return;
     }
+    if (access.reason === 'blocked') {
+      // Nothing to buy: the creator blocked this viewer.
+      this.#error(access.message, false);
+      return;
+    }
     this.#setState('paywall');
     this.#video.hidden = true;
     this.#poster.hidden = !info.posterUrl;

@@ -270,6 +270,18 @@ describe('<ppv-player>', () => {
     await page.close();
   });
 
+  it('error: a viewer the creator blocked is told so, with nothing to buy', async () => {
+    const viewer = await h.signedIn(tenant);
+    await creator.api.blocks.add({ who: viewer.username });
+    const page = await openPlayer(paid);
+    await waitForState(page, 'paywall');
+    await signIn(page, viewer.username);
+    await waitForState(page, 'error');
+    expect(await shadowText(page)).toContain('The creator of this video has blocked you');
+    expect(await page.getByRole('button', { name: 'Buy a view' }).count()).toBe(0);
+    await page.close();
+  });
+
   it('too many sessions: offers to end the oldest, then plays', async () => {
     const viewer = await h.signedIn(tenant);
     await creator.api.videos.access.grant({ videoId: paid, who: viewer.username });

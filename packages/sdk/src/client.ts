@@ -77,7 +77,7 @@ export interface PpvClient {
     all(input?: Omit<ListVideosInput, 'offset' | 'page'>): AsyncGenerator<Video>;
     get(videoId: string): Promise<Video>;
   };
-  /** May the caller watch this video in full, and if not why (`sign_in_required`, `payment_required`, `not_ready`). */
+  /** May the caller watch this video in full, and if not why (`sign_in_required`, `payment_required`, `blocked`, `not_ready`). */
   access(videoId: string): Promise<AccessCheck>;
   playback: {
     /** Starts a session; `endOldest` ends the viewer's oldest one when the cap on sessions is reached. */
