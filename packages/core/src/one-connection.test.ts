@@ -56,6 +56,11 @@ describe('a request holds one database connection', { timeout: 20_000 }, () => {
     });
     expect((await hub.api.hub.users.list({})).users.map((u) => u.id)).toContain(admin.userId);
     await expect(hub.api.hub.videos.list({})).resolves.toMatchObject({ total: expect.any(Number) });
+    await expect(hub.api.ledger.earnings({ as: 'hub' })).resolves.toMatchObject({ as: 'hub' });
+    await expect(hub.api.ledger.exportCsv({ as: 'hub' })).resolves.toMatchObject({
+      lines: expect.any(Number),
+    });
+    await expect(hub.api.payments.list({ scope: 'hub' })).resolves.toEqual(expect.any(Array));
   });
 
   it('error: the rate limit still refuses, before any transaction, on a one-connection pool', async () => {

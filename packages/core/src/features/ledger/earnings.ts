@@ -1,7 +1,8 @@
-import { type EntityManager, type LedgerLine, listLedgerLines, sumEarnings, withHubScope } from '@ppv/db';
+import { type EntityManager, type LedgerLine, listLedgerLines, sumEarnings } from '@ppv/db';
 import type { AuthInfo } from '../../context';
 import type { TenantDeps } from '../../deps';
 import { AppError } from '../../errors';
+import { inHubScope } from '../../lib/hub-scope';
 import type { EarningsInput } from './ledger.schemas';
 
 /** Most lines one CSV export holds; narrow the date range for more. */
@@ -28,7 +29,7 @@ async function inScope<T>(
     return fn(deps.em, null);
   }
   if (!auth.isHubAdmin) throw new AppError('FORBIDDEN', "The hub's earnings are for hub administrators");
-  return withHubScope(deps.orm, (em) => fn(em, null));
+  return inHubScope(deps.em, (em) => fn(em, null));
 }
 
 function range(deps: TenantDeps, input: EarningsInput) {

@@ -1,7 +1,8 @@
-import { type EntityManager, PaymentEntity, withHubScope } from '@ppv/db';
+import { type EntityManager, PaymentEntity } from '@ppv/db';
 import type { AuthInfo } from '../../context';
 import type { TenantDeps } from '../../deps';
 import { AppError } from '../../errors';
+import { inHubScope } from '../../lib/hub-scope';
 import type { ListPaymentsInput } from './payments.schemas';
 
 async function list(em: EntityManager, input: ListPaymentsInput) {
@@ -37,7 +38,7 @@ export async function listPayments(deps: TenantDeps, input: ListPaymentsInput & 
   if (input.scope === 'hub') {
     if (!input.auth.isHubAdmin)
       throw new AppError('FORBIDDEN', 'Every tenant’s payments are for hub administrators');
-    return withHubScope(deps.orm, (em) => list(em, input));
+    return inHubScope(deps.em, (em) => list(em, input));
   }
   if (!input.auth.isHubAdmin && input.auth.role !== 'tenant_admin')
     throw new AppError('FORBIDDEN', "This site's payments are for its tenant admins");
