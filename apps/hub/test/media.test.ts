@@ -654,10 +654,64 @@ const embedPage = `<!doctype html>
 </script>
 </body></html>`;
 
+/**
+ * The same page with hls.js. The token goes in a header through `xhrSetup` (which hls.js may call
+ * before the request is opened, when no header can be set yet: open it first), or, with `token`
+ * empty, in the master URL's query, which the hub carries into every playlist and the key URI.
+ */
+const hlsJsPage = `<!doctype html>
+<html><body>
+<video id="video" muted playsinline width="320"></video>
+<script src="/hls.js"></script>
+<script>
+  window.watch = async (masterUrl, token) => {
+    const video = document.getElementById('video');
+    const errors = [];
+    const hls = new Hls({
+      xhrSetup: (xhr, url) => {
+        if (!token || !url.includes('/play/')) return;
+        if (xhr.readyState === 0) xhr.open('GET', url, true);
+        xhr.setRequestHeader('Authorization', 'Bearer ' + token);
+      },
+    });
+    let fatal = null;
+    hls.on(Hls.Events.ERROR, (_, data) => {
+      errors.push({ details: data.details, fatal: data.fatal, status: data.response ? data.response.code : null });
+      if (data.fatal) fatal = data;
+    });
+    const parsed = new Promise((resolve) => {
+      hls.on(Hls.Events.MANIFEST_PARSED, () => resolve(true));
+      hls.on(Hls.Events.ERROR, (_, data) => data.fatal && resolve(false));
+    });
+    hls.loadSource(masterUrl);
+    hls.attachMedia(video);
+    if (!(await parsed)) return { loaded: false, errors };
+    await video.play();
+    const deadline = Date.now() + 20000;
+    while (video.currentTime < 2 && !video.ended && Date.now() < deadline && !fatal) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const quality = video.getVideoPlaybackQuality();
+    const result = {
+      loaded: true,
+      currentTime: video.currentTime,
+      width: video.videoWidth,
+      decodedFrames: quality.totalVideoFrames,
+      errors,
+    };
+    hls.destroy();
+    return result;
+  };
+</script>
+</body></html>`;
+
 async function startEmbedServer(): Promise<typeof embed> {
   const shakaJs = await readFile(new URL(import.meta.resolve('shaka-player/dist/shaka-player.compiled.js')));
+  const hlsJs = await readFile(new URL(import.meta.resolve('hls.js/dist/hls.min.js')));
   const server = createServer((req, res) => {
     if (req.url === '/shaka.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(shakaJs);
+    else if (req.url === '/hls.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(hlsJs);
+    else if (req.url === '/hlsjs') res.writeHead(200, { 'content-type': 'text/html' }).end(hlsJsPage);
     else res.writeHead(200, { 'content-type': 'text/html' }).end(embedPage);
   });
   server.listen(0, '127.0.0.1');
@@ -789,6 +843,60 @@ describe('playback', () => {
       );
       // 1001: shaka's BAD_HTTP_STATUS (the hub answered 401).
       expect(without).toMatchObject({ loaded: false, code: 1001 });
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
+
+  it('hls.js plays it in Chromium from another (allowlisted) origin, token in a header or in the query', async () => {
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--autoplay-policy=no-user-gesture-required',
+      ],
+    });
+    type Watched = { loaded: boolean; currentTime: number; width: number; errors: { details: string }[] };
+    // hls.js reports skipping the few milliseconds before the first frame (MPEG-TS timestamps start
+    // after 0) as a non-fatal bufferSeekOverHole notice; anything else is an error.
+    const unexpected = (errors: Watched['errors']) =>
+      errors.filter((e) => e.details !== 'bufferSeekOverHole');
+    const hubUrl = `http://127.0.0.1:${hub.port}`;
+    const watchIn = async (url: string, token: string): Promise<Watched> => {
+      const page = await browser.newPage();
+      await page.goto(`${embed.origin}/hlsjs`);
+      return page.evaluate(
+        ([u, t]) => (window as never as { watch: (u: string, t: string) => Promise<Watched> }).watch(u!, t!),
+        [url, token],
+      );
+    };
+    try {
+      const byHeader = await watch(viewer, video.id);
+      const header = await watchIn(`${hubUrl}${byHeader.masterUrl}`, byHeader.token);
+      expect(header).toMatchObject({ loaded: true, width: 160 });
+      expect(unexpected(header.errors)).toEqual([]);
+      expect(header.currentTime).toBeGreaterThanOrEqual(2);
+      expect(await keyFetches(demo, byHeader.sessionId)).toBeGreaterThanOrEqual(1);
+
+      const byQuery = await watch(viewer, video.id);
+      const query = await watchIn(`${hubUrl}${byQuery.masterUrl}?token=${byQuery.token}`, '');
+      expect(query).toMatchObject({ loaded: true, width: 160 });
+      expect(unexpected(query.errors)).toEqual([]);
+      expect(query.currentTime).toBeGreaterThanOrEqual(2);
+      expect(await keyFetches(demo, byQuery.sessionId)).toBeGreaterThanOrEqual(1);
+
+      const without = await watchIn(`${hubUrl}${byQuery.masterUrl}`, '');
+      expect(without).toMatchObject({
+        loaded: false,
+        errors: [{ details: 'manifestLoadError', fatal: true, status: 401 }],
+      });
     } finally {
       await browser.close();
     }
