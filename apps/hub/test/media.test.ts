@@ -1173,6 +1173,25 @@ describe('playback', () => {
       expect([stale.status, stale.body.length]).toEqual([200, whole.length]);
     });
 
+    it('behavior: a segment served from memory follows its file a second later: new bytes when replaced, 404 once deleted', async () => {
+      const other = await readyVideo(demo, demoCreator.userId);
+      const key = other.files.segments.B[1]!;
+      const path = `/media/${key}`;
+      const original = await readFile(join(h.mediaDir, key));
+      for (let i = 0; i < 2; i++) expect((await play(demo, path)).body.equals(original)).toBe(true);
+      const replaced = Buffer.concat([original, Buffer.alloc(16, 7)]);
+      await put(key, replaced);
+      h.advance(1000);
+      try {
+        expect((await play(demo, path)).body.equals(replaced)).toBe(true);
+        await rm(join(h.mediaDir, demo.id, other.id), { recursive: true });
+        h.advance(1000);
+        expect((await play(demo, path)).status).toBe(404);
+      } finally {
+        h.advance(-2000);
+      }
+    });
+
     it('error: a preview as long as the video is not served (it would be the whole video in the clear)', async () => {
       const full = await readyVideo(demo, demoCreator.userId, { fullPreview: true });
       const res = await play(demo, `/media/${demo.id}/${full.id}/hls/preview/seg_00000.ts`);
