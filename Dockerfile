@@ -44,7 +44,7 @@ RUN apt-get update \
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8080 \
-    NODE_OPTIONS=--enable-source-maps
+    NODE_OPTIONS="--enable-source-maps --max-semi-space-size=2"
 WORKDIR /app
 # Code and dependencies stay owned by root: the application cannot modify itself.
 COPY --from=prod-deps /app ./
