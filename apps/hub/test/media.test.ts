@@ -28,6 +28,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningHub, startHub } from '../src/index';
 import { expireUploads } from '../src/routes/uploads';
 import { cookieHeader, type HttpResponse, request } from './http';
+import { hlsJsPage, unexpectedHlsErrors, type HlsJsWatched as Watched } from './players';
 
 const run = promisify(execFile);
 
@@ -654,57 +655,6 @@ const embedPage = `<!doctype html>
 </script>
 </body></html>`;
 
-/**
- * The same page with hls.js. The token goes in a header through `xhrSetup` (which hls.js may call
- * before the request is opened, when no header can be set yet: open it first), or, with `token`
- * empty, in the master URL's query, which the hub carries into every playlist and the key URI.
- */
-const hlsJsPage = `<!doctype html>
-<html><body>
-<video id="video" muted playsinline width="320"></video>
-<script src="/hls.js"></script>
-<script>
-  window.watch = async (masterUrl, token) => {
-    const video = document.getElementById('video');
-    const errors = [];
-    const hls = new Hls({
-      xhrSetup: (xhr, url) => {
-        if (!token || !url.includes('/play/')) return;
-        if (xhr.readyState === 0) xhr.open('GET', url, true);
-        xhr.setRequestHeader('Authorization', 'Bearer ' + token);
-      },
-    });
-    let fatal = null;
-    hls.on(Hls.Events.ERROR, (_, data) => {
-      errors.push({ details: data.details, fatal: data.fatal, status: data.response ? data.response.code : null });
-      if (data.fatal) fatal = data;
-    });
-    const parsed = new Promise((resolve) => {
-      hls.on(Hls.Events.MANIFEST_PARSED, () => resolve(true));
-      hls.on(Hls.Events.ERROR, (_, data) => data.fatal && resolve(false));
-    });
-    hls.loadSource(masterUrl);
-    hls.attachMedia(video);
-    if (!(await parsed)) return { loaded: false, errors };
-    await video.play();
-    const deadline = Date.now() + 20000;
-    while (video.currentTime < 2 && !video.ended && Date.now() < deadline && !fatal) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const quality = video.getVideoPlaybackQuality();
-    const result = {
-      loaded: true,
-      currentTime: video.currentTime,
-      width: video.videoWidth,
-      decodedFrames: quality.totalVideoFrames,
-      errors,
-    };
-    hls.destroy();
-    return result;
-  };
-</script>
-</body></html>`;
-
 async function startEmbedServer(): Promise<typeof embed> {
   const shakaJs = await readFile(new URL(import.meta.resolve('shaka-player/dist/shaka-player.compiled.js')));
   const hlsJs = await readFile(new URL(import.meta.resolve('hls.js/dist/hls.min.js')));
@@ -863,11 +813,7 @@ describe('playback', () => {
         '--autoplay-policy=no-user-gesture-required',
       ],
     });
-    type Watched = { loaded: boolean; currentTime: number; width: number; errors: { details: string }[] };
-    // hls.js reports skipping the few milliseconds before the first frame (MPEG-TS timestamps start
-    // after 0) as a non-fatal bufferSeekOverHole notice; anything else is an error.
-    const unexpected = (errors: Watched['errors']) =>
-      errors.filter((e) => e.details !== 'bufferSeekOverHole');
+    const unexpected = unexpectedHlsErrors;
     const hubUrl = `http://127.0.0.1:${hub.port}`;
     const watchIn = async (url: string, token: string): Promise<Watched> => {
       const page = await browser.newPage();

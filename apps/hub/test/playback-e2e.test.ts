@@ -1,11 +1,12 @@
 /**
- * The forensic watermark end to end: a video transcoded by the real worker with 1 s segments,
- * several real playback sessions over HTTP, one of them recorded by ffmpeg as the client (the
- * playback token in a header) and re-encoded smaller, cropped and trimmed; `ppv trace`'s use-case
- * names that session and its viewer, and answers "no match" for a recording of something else.
+ * Playback and the forensic watermark end to end, on a video transcoded by the real worker with
+ * 1 s segments: hls.js plays its real master playlist in Chromium; several real playback sessions
+ * over HTTP, one of them recorded by ffmpeg as the client (the playback token in a header) and
+ * re-encoded smaller, cropped and trimmed; `ppv trace`'s use-case names that session and its
+ * viewer, and answers "no match" for a recording of something else.
  */
 import { execFile } from 'node:child_process';
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,8 +15,10 @@ import { createHarness, type Harness } from '@ppv/core/testing';
 import { type Tenant, VideoEntity, withTenant } from '@ppv/db';
 import { videoPrefix } from '@ppv/media';
 import { type RunningWorker, startWorker } from '@ppv/worker';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningHub, startHub } from '../src/index';
+import { chromiumArgs, type HlsJsWatched, hlsJsPage, unexpectedHlsErrors } from './players';
 
 const run = promisify(execFile);
 const ffmpeg = (args: string[]) => run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args]);
@@ -93,6 +96,44 @@ afterAll(async () => {
   await new Promise((resolve) => setTimeout(resolve, 500));
   await h?.close();
   if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe('hls.js', () => {
+  it('plays the worker’s encrypted A/B stream in Chromium: its real master playlist, codecs and key', {
+    timeout: 60_000,
+  }, async () => {
+    const viewer = await h.signedIn(tenant);
+    await creator.api.videos.access.grant({ videoId, who: viewer.username });
+    const started = await viewer.api.playback.start({ videoId });
+    const master = await fetch(`${hub.url}${started.masterUrl}`, {
+      headers: { authorization: `Bearer ${started.token}` },
+    }).then((r) => r.text());
+    expect(master).toMatch(/RESOLUTION=320x180,CODECS="avc1\.[0-9a-f]{6},mp4a\.40\.2"/);
+
+    const hlsJs = await readFile(new URL(import.meta.resolve('hls.js/dist/hls.min.js')));
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
+    try {
+      const page = await browser.newPage();
+      // The test page and hls.js, as if the hub served them: the player's requests are same-origin.
+      await page.route(`${hub.url}/player-test`, (route) =>
+        route.fulfill({ contentType: 'text/html', body: hlsJsPage }),
+      );
+      await page.route(`${hub.url}/hls.js`, (route) =>
+        route.fulfill({ contentType: 'text/javascript', body: hlsJs }),
+      );
+      await page.goto(`${hub.url}/player-test`);
+      const watched = await page.evaluate(
+        ([url, token]) =>
+          (window as never as { watch: (u: string, t: string) => Promise<HlsJsWatched> }).watch(url!, token!),
+        [`${hub.url}${started.masterUrl}`, started.token],
+      );
+      expect(watched).toMatchObject({ loaded: true, width: 320 });
+      expect(unexpectedHlsErrors(watched.errors)).toEqual([]);
+      expect(watched.currentTime).toBeGreaterThanOrEqual(2);
+    } finally {
+      await browser.close();
+    }
+  });
 });
 
 describe('ppv trace through real HTTP playback', () => {
