@@ -13,6 +13,7 @@ const benches = [
   'cold-start',
   'ladder',
   'watermark',
+  'abcost',
   'viewers',
   'upload',
   'player-size',

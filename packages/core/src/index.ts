@@ -11,6 +11,7 @@ export { checkHealth, type Health } from './features/health/check-health';
 export { sweepExpired } from './features/maintenance/sweep-expired';
 export { playbackTokenOf } from './features/playback/authorize-playback';
 export { fetchPlaybackKey, KEY_FETCHES_PER_WINDOW } from './features/playback/fetch-key';
+export { FileCache, type FileVersion } from './features/playback/file-cache';
 export { masterPlaylist } from './features/playback/master-playlist';
 export { mediaPlaylist } from './features/playback/media-playlist';
 export {
