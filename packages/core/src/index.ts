@@ -1,5 +1,13 @@
 export type { AuthInfo, Context, CookieOptions, CookieWriter, RequestMeta } from './context';
-export type { AppDeps, ChainDeps, CoreConfig, MediaConfig, MoneyConfig, TenantDeps } from './deps';
+export type {
+  AppDeps,
+  ChainDeps,
+  CoreConfig,
+  IndexerConfig,
+  MediaConfig,
+  MoneyConfig,
+  TenantDeps,
+} from './deps';
 export { AppError, type AppErrorCode, httpStatusOf } from './errors';
 export { type AccessDecision, canWatch } from './features/access/can-watch';
 export { resolveAuth } from './features/auth/resolve-auth';

@@ -12,4 +12,17 @@ export {
   touchSession,
   type UserProfile,
 } from './repositories/auth';
+export {
+  type ChainBlock,
+  type ChainCursor,
+  deleteChainBlocksFrom,
+  findChainCursor,
+  loadChainCursor,
+  markChainCursorHealthy,
+  moveChainCursor,
+  pruneChainBlocks,
+  recentChainBlocks,
+  recordChainFailure,
+  saveChainBlocks,
+} from './repositories/chain-indexer';
 export { findPlaybackGrant, type PlaybackGrant, recordKeyFetch } from './repositories/playback';
