@@ -25,4 +25,17 @@ export {
   recordChainFailure,
   saveChainBlocks,
 } from './repositories/chain-indexer';
+export {
+  type EarningsRow,
+  grantPurchase,
+  type LockedInvoice,
+  lockInvoiceByChainId,
+  lockViewerVideo,
+  type OrphanedPayment,
+  orphanPayments,
+  type PaymentRow,
+  reversePayment,
+  sumEarnings,
+  upsertPayment,
+} from './repositories/payments';
 export { findPlaybackGrant, type PlaybackGrant, recordKeyFetch } from './repositories/playback';
