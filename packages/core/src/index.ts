@@ -16,6 +16,15 @@ export { createSmtpMailer, type Mailer } from './features/email/mailer';
 export { queueEmail } from './features/email/queue-email';
 export { sendOutboxEmail } from './features/email/send-outbox-email';
 export { checkHealth, type Health } from './features/health/check-health';
+export {
+  type IndexChainDeps,
+  type IndexChainInput,
+  type IndexChainResult,
+  indexChain,
+  type OrphanedRange,
+  type PaidEventHandlers,
+} from './features/indexer/index-chain';
+export { indexerTarget, paymentHandlers, runIndexerPass } from './features/indexer/run-indexer';
 export { sweepExpired } from './features/maintenance/sweep-expired';
 export {
   type ChainPaidEvent,

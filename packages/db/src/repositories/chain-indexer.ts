@@ -113,20 +113,22 @@ export async function markChainCursorHealthy(
   );
 }
 
-/** Counts a failed pass on the cursor (created when missing) with its message. */
+/** Counts a failed pass on the cursor (created when missing) with its message; returns the streak. */
 export async function recordChainFailure(
   em: EntityManager,
   key: { chainId: number; contract: string },
   message: string,
-): Promise<void> {
-  await em.execute(
+): Promise<number> {
+  const [row] = await em.execute<{ consecutive_failures: number }[]>(
     `INSERT INTO chain_cursors (chain_id, contract, last_error, last_error_at, consecutive_failures)
      VALUES (?, ?, ?, now(), 1)
      ON CONFLICT (chain_id, contract) DO UPDATE
         SET last_error = excluded.last_error, last_error_at = now(),
-            consecutive_failures = chain_cursors.consecutive_failures + 1, updated_at = now()`,
+            consecutive_failures = chain_cursors.consecutive_failures + 1, updated_at = now()
+     RETURNING consecutive_failures`,
     [key.chainId, key.contract, message.slice(0, 2_000)],
   );
+  return row?.consecutive_failures ?? 1;
 }
 
 /** Stores (or replaces) the hashes of blocks the indexer relied on, in one statement. */

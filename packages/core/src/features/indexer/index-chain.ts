@@ -58,6 +58,8 @@ export interface IndexChainResult {
   ok: boolean;
   /** Set when the pass failed: the message recorded on the cursor. */
   error?: string;
+  /** Failed passes in a row, this one included (0 after a pass that succeeded). */
+  consecutiveFailures: number;
   head: bigint | null;
   /** head − confirmations: the newest block the pass may index. */
   safeHead: bigint | null;
@@ -95,6 +97,7 @@ export async function indexChain(deps: IndexChainDeps, input: IndexChainInput): 
     events: 0,
     reorgs: [],
     caughtUp: false,
+    consecutiveFailures: 0,
   };
   try {
     const head = await readHeadBlockNumber(client);
@@ -144,10 +147,13 @@ export async function indexChain(deps: IndexChainDeps, input: IndexChainInput): 
     }
     const message = describeChainError(error);
     deps.logger.warn({ ...key, err: error }, 'chain indexer pass failed');
-    await recordChainFailure(deps.orm.em.fork(), key, message).catch((dbError: unknown) =>
-      deps.logger.error({ err: dbError }, 'could not record the indexer failure'),
+    const consecutiveFailures = await recordChainFailure(deps.orm.em.fork(), key, message).catch(
+      (dbError: unknown) => {
+        deps.logger.error({ err: dbError }, 'could not record the indexer failure');
+        return 1;
+      },
     );
-    return { ...result, ok: false, error: message };
+    return { ...result, ok: false, error: message, consecutiveFailures };
   }
   deps.logger.debug({ ...key, ...summary(result) }, 'chain indexer pass');
   return result;
