@@ -2,6 +2,7 @@ import { withHubScope } from '@ppv/db';
 import { z } from 'zod';
 import { hubAdminProcedure, publicProcedure, roleProcedure, router } from '../../trpc';
 import { listAudit } from '../audit/list-audit';
+import { indexerRouter } from '../indexer/indexer.router';
 import { createTenant } from './create-tenant';
 import {
   adminTenant,
@@ -47,6 +48,7 @@ export const tenantRouter = router({
 });
 
 export const hubRouter = router({
+  indexer: indexerRouter,
   tenants: router({
     list: hubAdminProcedure.query(({ ctx }) =>
       withHubScope(ctx.deps.orm, (em) => listTenants({ ...ctx.tx, em })),
