@@ -28,7 +28,11 @@ export {
 export {
   type EarningsRow,
   grantPurchase,
+  hasActivePurchase,
+  isBlockedByCreator,
+  type LedgerLine,
   type LockedInvoice,
+  listLedgerLines,
   lockInvoiceByChainId,
   lockViewerVideo,
   type OrphanedPayment,

@@ -318,3 +318,103 @@ export async function sumEarnings(
     payments: Number(r.payments),
   }));
 }
+
+/** Whether the viewer holds a purchase of the video at `at`: not revoked, not expired. */
+export async function hasActivePurchase(
+  em: EntityManager,
+  q: { userId: string; videoId: string; at: Date },
+): Promise<boolean> {
+  const rows = await em.execute<{ ok: boolean }[]>(
+    `SELECT EXISTS (${activePurchaseSql('?', '?', '?')}) AS ok`,
+    [q.videoId, q.userId, q.at],
+  );
+  return rows[0]?.ok ?? false;
+}
+
+/** Whether the creator has blocked the viewer (in the creator's tenant). */
+export async function isBlockedByCreator(
+  em: EntityManager,
+  q: { tenantId: string; creatorId: string; userId: string },
+): Promise<boolean> {
+  const rows = await em.execute<{ ok: boolean }[]>(
+    `SELECT EXISTS (${creatorBlockSql('?', '?', '?')}) AS ok`,
+    [q.tenantId, q.creatorId, q.userId],
+  );
+  return rows[0]?.ok ?? false;
+}
+
+/** The one definition of an active purchase, shared with the playback grant query. */
+export const activePurchaseSql = (videoId: string, userId: string, at: string) =>
+  `SELECT 1 FROM entitlements e WHERE e.video_id = ${videoId} AND e.user_id = ${userId}
+      AND e.source = 'purchase' AND e.revoked_at IS NULL
+      AND (e.expires_at IS NULL OR e.expires_at > ${at}::timestamptz)`;
+
+/** The one definition of a creator block, shared with the playback grant query. */
+export const creatorBlockSql = (tenantId: string, creatorId: string, userId: string) =>
+  `SELECT 1 FROM creator_blocks b WHERE b.tenant_id = ${tenantId} AND b.creator_id = ${creatorId}
+      AND b.user_id = ${userId}`;
+
+export interface LedgerLine {
+  createdAt: Date;
+  kind: 'share' | 'reversal';
+  party: 'creator' | 'tenant' | 'hub';
+  tenantSlug: string;
+  videoId: string | null;
+  chainId: number;
+  tokenSymbol: string;
+  token: string;
+  amount: string;
+  usdCents: number;
+  address: string;
+  txHash: string;
+  logIndex: number;
+}
+
+/** The ledger lines of one party in a date range, oldest first (for CSV export). */
+export async function listLedgerLines(
+  em: EntityManager,
+  q: { party: 'creator' | 'tenant' | 'hub'; partyUserId: string | null; from: Date; to: Date; limit: number },
+): Promise<LedgerLine[]> {
+  const rows = await em.execute<
+    {
+      created_at: Date;
+      kind: LedgerLine['kind'];
+      party: LedgerLine['party'];
+      slug: string;
+      video_id: string | null;
+      chain_id: number;
+      token_symbol: string;
+      token: string;
+      amount: string;
+      usd_cents: string;
+      address: string;
+      tx_hash: string;
+      log_index: number;
+    }[]
+  >(
+    `SELECT l.created_at, l.kind, l.party, t.slug, l.video_id, l.chain_id, l.token_symbol, l.token,
+            l.amount::text AS amount, l.usd_cents::text AS usd_cents, l.address, p.tx_hash, p.log_index
+       FROM ledger_entries l
+       JOIN payments p ON p.id = l.payment_id
+       JOIN tenants t ON t.id = l.tenant_id
+      WHERE l.party = ? AND (?::uuid IS NULL OR l.party_user_id = ?::uuid) AND l.created_at >= ? AND l.created_at < ?
+      ORDER BY l.created_at, l.id
+      LIMIT ?`,
+    [q.party, q.partyUserId, q.partyUserId, q.from, q.to, q.limit],
+  );
+  return rows.map((r) => ({
+    createdAt: new Date(r.created_at),
+    kind: r.kind,
+    party: r.party,
+    tenantSlug: r.slug,
+    videoId: r.video_id,
+    chainId: r.chain_id,
+    tokenSymbol: r.token_symbol,
+    token: r.token,
+    amount: r.amount,
+    usdCents: Number(r.usd_cents),
+    address: r.address,
+    txHash: r.tx_hash,
+    logIndex: r.log_index,
+  }));
+}

@@ -127,7 +127,8 @@ export async function deleteVideo(deps: TenantDeps, input: { auth: AuthInfo; vid
   });
 }
 
-async function findGrantee(deps: TenantDeps, who: string) {
+/** An account by username, email or wallet address (lower case). */
+export async function findGrantee(deps: TenantDeps, who: string) {
   if (/^0x[0-9a-f]{40}$/.test(who)) {
     const wallet = await deps.em.findOne(WalletEntity, { address: who });
     return wallet ? deps.em.findOne(UserEntity, { id: wallet.userId }) : null;
