@@ -24,6 +24,8 @@ export {
   type OrphanedRange,
   type PaidEventHandlers,
 } from './features/indexer/index-chain';
+export { type IndexerStatus, indexerStatus } from './features/indexer/indexer-status';
+export { type ResetCursor, resetCursorInput, resetIndexerCursor } from './features/indexer/reset-cursor';
 export { indexerTarget, paymentHandlers, runIndexerPass } from './features/indexer/run-indexer';
 export { sweepExpired } from './features/maintenance/sweep-expired';
 export {
