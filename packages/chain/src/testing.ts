@@ -54,6 +54,8 @@ export interface BulkPaymentOptions {
 
 export interface BulkPayment {
   invoice: InvoiceMessage;
+  /** The hub's signature over the invoice. */
+  signature: Hex;
   transactionHash: Hex;
   blockNumber: bigint;
 }
@@ -69,6 +71,7 @@ export async function payInvoicesInBulk(options: BulkPaymentOptions): Promise<Bu
   const firstNonce = BigInt(await rpc<Hex>(rpcUrl, 'eth_getTransactionCount', [payer, 'pending']));
   const salt = toHex(crypto.getRandomValues(new Uint8Array(8)));
   const invoices: InvoiceMessage[] = [];
+  const signatures: Hex[] = [];
   const sends: RpcCall[] = [];
   for (let i = 0; i < count; i++) {
     const invoice: InvoiceMessage = {
@@ -85,6 +88,7 @@ export async function payInvoicesInBulk(options: BulkPaymentOptions): Promise<Bu
     };
     const signature = await signInvoice(signer, { chainId, verifyingContract: splitter }, invoice);
     invoices.push(invoice);
+    signatures.push(signature);
     sends.push({
       method: 'eth_sendTransaction',
       params: [
@@ -134,6 +138,7 @@ export async function payInvoicesInBulk(options: BulkPaymentOptions): Promise<Bu
     if (receipt.status !== '0x1') throw new Error(`bulk payment ${i} reverted (${hashes[i]})`);
     return {
       invoice: invoices[i] as InvoiceMessage,
+      signature: signatures[i] as Hex,
       transactionHash: hashes[i] as Hex,
       blockNumber: BigInt(receipt.blockNumber),
     };

@@ -48,6 +48,7 @@ export interface IndexChainDeps extends Pick<AppDeps, 'orm' | 'logger'> {
 
 export interface IndexChainInput {
   contract: Address;
+  /** A block counts its own inclusion as the first (as the fast path does): 1 indexes the head itself. */
   confirmations: number;
   indexer: Pick<IndexerConfig, 'batchBlocks' | 'startBlock' | 'reorgDepth'>;
   /** Stop after this many batches (the worker's next pass continues); default: until caught up. */
@@ -61,7 +62,7 @@ export interface IndexChainResult {
   /** Failed passes in a row, this one included (0 after a pass that succeeded). */
   consecutiveFailures: number;
   head: bigint | null;
-  /** head − confirmations: the newest block the pass may index. */
+  /** The newest block with the required confirmations: head − (confirmations − 1). */
   safeHead: bigint | null;
   /** The cursor after the pass (null: nothing indexed yet). */
   cursor: bigint | null;
@@ -77,7 +78,8 @@ export interface IndexChainResult {
 class CursorMovedError extends Error {}
 
 /**
- * One indexer pass over the splitter's `Paid` logs: from the stored cursor to head − confirmations,
+ * One indexer pass over the splitter's `Paid` logs: from the stored cursor to the newest block with
+ * `confirmations` (head − (confirmations − 1)),
  * `batchBlocks` at a time, one transaction per batch (events through `handlers.record`, the block
  * hashes it relied on, the cursor). Before each batch the cursor block's hash is compared with the
  * chain; on a mismatch the pass walks back to the newest stored block still on the chain, hands the
@@ -101,7 +103,7 @@ export async function indexChain(deps: IndexChainDeps, input: IndexChainInput): 
   };
   try {
     const head = await readHeadBlockNumber(client);
-    const safeHead = head - BigInt(input.confirmations);
+    const safeHead = confirmedHead(head, input.confirmations);
     result.head = head;
     result.safeHead = safeHead;
     for (;;) {
@@ -160,6 +162,10 @@ export async function indexChain(deps: IndexChainDeps, input: IndexChainInput): 
 }
 
 const min = (a: bigint, b: bigint) => (a < b ? a : b);
+
+/** The newest block with `confirmations`, counting its own inclusion as the first (0 and 1: the head). */
+export const confirmedHead = (head: bigint, confirmations: number): bigint =>
+  head - BigInt(Math.max(confirmations - 1, 0));
 
 const summary = (r: IndexChainResult) => ({
   head: r.head?.toString(),

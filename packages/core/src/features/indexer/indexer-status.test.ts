@@ -90,14 +90,14 @@ describe('indexerStatus and /healthz', () => {
       chainId: anvil.chainId,
       contract: splitter.toLowerCase(),
       headBlock: head.toString(),
-      safeBlock: (head - 2n).toString(),
+      safeBlock: (head - 1n).toString(),
       cursorBlock: null,
-      lagBlocks: Number(head - 2n) + 1,
+      lagBlocks: Number(head - 1n) + 1,
       consecutiveFailures: 0,
       lastSuccessAt: null,
     });
     expect(lagging.problem).toBe(
-      `${Number(head - 2n) + 1} blocks behind head − 2 confirmations (more than 5)`,
+      `${Number(head - 1n) + 1} blocks behind the newest block with 2 confirmations (more than 5)`,
     );
     const health = await checkHealth(deps);
     expect(health).toMatchObject({
@@ -112,7 +112,7 @@ describe('indexerStatus and /healthz', () => {
     expect(caughtUp).toMatchObject({
       ok: true,
       lagBlocks: 0,
-      cursorBlock: (head - 2n).toString(),
+      cursorBlock: (head - 1n).toString(),
       lastError: null,
     });
     expect(caughtUp.problem).toBeUndefined();

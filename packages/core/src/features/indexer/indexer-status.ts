@@ -1,6 +1,7 @@
 import { chainHealth } from '@ppv/chain';
 import { findChainCursor } from '@ppv/db';
 import type { AppDeps } from '../../deps';
+import { confirmedHead } from './index-chain';
 import { indexerTarget } from './run-indexer';
 
 /** The chain indexer as /healthz and the hub console show it. Block numbers are decimal strings (JSON). */
@@ -12,7 +13,7 @@ export interface IndexerStatus {
   contract?: string;
   /** The node's head, when it answered. */
   headBlock?: string;
-  /** The newest block the indexer may index: head − confirmations. */
+  /** The newest block the indexer may index: the newest with `confirmations` (its own inclusion counts). */
   safeBlock?: string;
   confirmations?: number;
   /** The last indexed block; null before the first batch. */
@@ -30,7 +31,7 @@ export interface IndexerStatus {
 
 /**
  * Head vs cursor, last success and last error of the configured splitter's indexer. Not ok when the
- * last pass failed, when it lags more than INDEXER_MAX_LAG_BLOCKS behind head − confirmations, or when
+ * last pass failed, when it lags more than INDEXER_MAX_LAG_BLOCKS behind the newest confirmed block, or when
  * the node does not answer. `head` skips asking the node again (/healthz already did). Never throws.
  */
 export async function indexerStatus(
@@ -48,7 +49,7 @@ export async function indexerStatus(
       findChainCursor(deps.orm.em.fork(), target),
     ]);
     const headBlock = head.blockNumber === undefined ? undefined : BigInt(head.blockNumber);
-    const safe = headBlock === undefined ? undefined : headBlock - BigInt(confirmations);
+    const safe = headBlock === undefined ? undefined : confirmedHead(headBlock, confirmations);
     const indexedTo = cursor?.blockNumber ?? BigInt(startBlock) - 1n;
     const lag = safe === undefined ? null : Number(safe > indexedTo ? safe - indexedTo : 0n);
     const failures = cursor?.consecutiveFailures ?? 0;
@@ -58,7 +59,7 @@ export async function indexerStatus(
         : lag === null
           ? `the chain's head is unknown (${head.error ?? 'no answer'})`
           : lag > maxLagBlocks
-            ? `${lag} blocks behind head − ${confirmations} confirmations (more than ${maxLagBlocks})`
+            ? `${lag} blocks behind the newest block with ${confirmations} confirmations (more than ${maxLagBlocks})`
             : undefined;
     return {
       ...base,

@@ -146,7 +146,6 @@ describe('runIndexerPass (recordPaidEvents and revokeBlocks as handlers)', () =>
     const snapshot = await rpc<string>(anvil.rpcUrl, 'evm_snapshot');
     const f = await paidInvoice();
 
-    await mine(1);
     expect((await runIndexerPass(h.deps))?.events).toBe(0);
     expect((await rowsOf(f.tenant.id)).entitlements).toEqual([]);
 
