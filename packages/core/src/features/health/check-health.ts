@@ -7,7 +7,10 @@ export const WORKER_STALE_SECONDS = 30;
 
 export interface Health {
   ok: boolean;
-  /** `down` without the database; `degraded` when it answers but something else does not (or the indexer lags). */
+  /**
+   * `down` without the database; `degraded` when it answers but the worker, the chain or the indexer
+   * does not (the indexer alone never makes `ok` false).
+   */
   status: 'ok' | 'degraded' | 'down';
   database: { ok: boolean; latencyMs?: number; error?: string };
   worker: {
@@ -73,7 +76,9 @@ export async function checkHealth(deps: AppDeps): Promise<Health> {
     ? await indexerStatus(deps, { head: chain })
     : { configured: indexerTarget(deps) !== null, ok: false, problem: 'database unavailable' };
 
-  const ok = database.ok && worker.ok && chain.ok && indexer.ok;
-  const status = !database.ok ? 'down' : ok ? 'ok' : 'degraded';
+  // A lagging or failing indexer delays new purchases but breaks nothing already served: it
+  // degrades the status without failing the health check (load balancers keep the hub in).
+  const ok = database.ok && worker.ok && chain.ok;
+  const status = !database.ok ? 'down' : ok && indexer.ok ? 'ok' : 'degraded';
   return { ok, status, database, worker, chain, indexer };
 }
