@@ -18,6 +18,7 @@ const benches = [
   'player-size',
   'storefront',
   'gas',
+  'indexer',
 ];
 
 const wanted = process.argv.slice(2);
