@@ -45,3 +45,25 @@ export async function readBlockHeaders(
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, numbers.length) }, worker));
   return headers;
 }
+
+const TOO_LARGE = /size limit|too large|too many|more than \d+|limit exceeded|block range|range is too/i;
+
+/**
+ * Whether a failed `eth_getLogs` means "ask for fewer blocks": viem's answer-too-large error, or a
+ * node refusing the range or the number of results (each provider words it its own way).
+ */
+export function isLogRangeTooLarge(error: unknown): boolean {
+  let current = error;
+  for (let depth = 0; current instanceof Error && depth < 8; depth++) {
+    const details = 'details' in current ? String(current.details) : '';
+    if (
+      current.name === 'ResponseBodyTooLargeError' ||
+      TOO_LARGE.test(current.message) ||
+      TOO_LARGE.test(details)
+    ) {
+      return true;
+    }
+    current = current.cause;
+  }
+  return false;
+}

@@ -8,7 +8,7 @@ export {
   type StartAnvilOptions,
   startAnvil,
 } from './anvil';
-export { type BlockHeader, readBlockHeaders, readHeadBlockNumber } from './blocks';
+export { type BlockHeader, isLogRangeTooLarge, readBlockHeaders, readHeadBlockNumber } from './blocks';
 export {
   type ChainClient,
   type ChainClientOptions,

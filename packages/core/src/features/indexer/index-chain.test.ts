@@ -10,7 +10,7 @@ import {
 import { payInvoicesInBulk, rpc } from '@ppv/chain/testing';
 import { findChainCursor } from '@ppv/db';
 import pg from 'pg';
-import { type Address, createWalletClient, http } from 'viem';
+import { type Address, createPublicClient, createWalletClient, http } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, type Harness } from '../../testing';
@@ -264,6 +264,24 @@ describe('indexChain', () => {
     expect(txs).not.toContain(orphan!.transactionHash);
     expect((await cursorOf(splitter))?.blockHash).toBe(
       (await client.getBlock({ blockNumber: after.cursor! })).hash,
+    );
+  });
+
+  it('behavior: a range whose logs exceed what the node answers is read in smaller ranges', async () => {
+    const splitter = await freshSplitter();
+    const indexer = { batchBlocks: 50, startBlock: Number(await head()), reorgDepth: 64 };
+    const payments = await pay(splitter, 300, 100);
+    await mine(1);
+    // About 1.6 kB per Paid log: one block of 100 fits in 200 kB, two do not.
+    const small = createPublicClient({
+      chain: client.chain,
+      transport: http(anvil.rpcUrl, { maxResponseBodySize: 200_000 }),
+    });
+    const result = await indexChain(deps({ client: small }), input(splitter, { indexer }));
+    expect(result).toMatchObject({ ok: true, caughtUp: true, events: 300 });
+    expect(result.batches).toBeGreaterThanOrEqual(3);
+    expect((await stored(splitter)).map((r) => r.tx_hash).sort()).toEqual(
+      payments.map((p) => p.transactionHash).sort(),
     );
   });
 

@@ -1,6 +1,7 @@
 import {
   type BlockHeader,
   describeChainError,
+  isLogRangeTooLarge,
   type PaidEvent,
   readBlockHeaders,
   readHeadBlockNumber,
@@ -106,6 +107,8 @@ export async function indexChain(deps: IndexChainDeps, input: IndexChainInput): 
     const safeHead = confirmedHead(head, input.confirmations);
     result.head = head;
     result.safeHead = safeHead;
+    // Blocks per batch: INDEXER_BATCH_BLOCKS, halved for the rest of the pass when the node refuses a range.
+    let span = BigInt(batchBlocks);
     for (;;) {
       const cursor = await loadChainCursor(deps.orm.em.fork(), key);
       result.cursor = cursor.blockNumber;
@@ -123,8 +126,15 @@ export async function indexChain(deps: IndexChainDeps, input: IndexChainInput): 
         break;
       }
       if (input.maxBatches !== undefined && result.batches >= input.maxBatches) break;
-      const to = min(from + BigInt(batchBlocks) - 1n, safeHead);
-      const events = await readPaidEvents(client, { address: input.contract, fromBlock: from, toBlock: to });
+      const { events, to } = await readSplitting(
+        client,
+        input.contract,
+        from,
+        min(from + span - 1n, safeHead),
+        (smaller) => {
+          span = smaller;
+        },
+      );
       const headers = await headersFor(client, events, from, to, safeHead - BigInt(reorgDepth) + 1n);
       await withHubScope(deps.orm, async (em) => {
         const locked = await loadChainCursor(em, key, { forUpdate: true });
@@ -174,6 +184,30 @@ const summary = (r: IndexChainResult) => ({
   events: r.events,
   reorgs: r.reorgs.length,
 });
+
+/**
+ * The `Paid` events of `from`…`to`, or of a shorter range starting at `from` when the node refuses
+ * the answer as too large (halving until it fits, down to one block); `shrink` learns the span that
+ * worked.
+ */
+async function readSplitting(
+  client: ChainDeps['client'],
+  address: Address,
+  from: bigint,
+  to: bigint,
+  shrink: (span: bigint) => void,
+): Promise<{ events: PaidEvent[]; to: bigint }> {
+  let end = to;
+  for (;;) {
+    try {
+      return { events: await readPaidEvents(client, { address, fromBlock: from, toBlock: end }), to: end };
+    } catch (error) {
+      if (end === from || !isLogRangeTooLarge(error)) throw error;
+      end = from + (end - from) / 2n;
+      shrink(end - from + 1n);
+    }
+  }
+}
 
 /**
  * The headers a batch stores: every block that holds an event, every block within `reorgDepth` of
