@@ -19,6 +19,7 @@ const benches = [
   'storefront',
   'gas',
   'indexer',
+  'payments',
 ];
 
 const wanted = process.argv.slice(2);

@@ -26,11 +26,13 @@ export {
   saveChainBlocks,
 } from './repositories/chain-indexer';
 export {
+  creditPayment,
   type EarningsRow,
   grantPurchase,
   hasActivePurchase,
   isBlockedByCreator,
   type LedgerLine,
+  type LedgerShare,
   type LockedInvoice,
   listLedgerLines,
   lockInvoiceByChainId,

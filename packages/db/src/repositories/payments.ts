@@ -418,3 +418,54 @@ export async function listLedgerLines(
     logIndex: r.log_index,
   }));
 }
+
+export interface LedgerShare {
+  party: 'creator' | 'tenant' | 'hub';
+  partyUserId: string | null;
+  address: string;
+  amount: bigint;
+  usdCents: bigint;
+}
+
+/** Writes a credited payment's shares and marks its invoice paid, in two round trips. */
+export async function creditPayment(
+  em: EntityManager,
+  c: {
+    tenantId: string;
+    paymentId: string;
+    invoiceRef: string;
+    videoId: string;
+    chainId: number;
+    token: string;
+    tokenSymbol: string;
+    at: Date;
+    shares: readonly LedgerShare[];
+  },
+): Promise<void> {
+  await em.execute(
+    "UPDATE invoices SET status = 'paid', paid_at = ? WHERE id = ?",
+    [c.at, c.invoiceRef],
+    'run',
+  );
+  const values = c.shares.map(() => "(?, ?, 'share', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(', ');
+  await em.execute(
+    `INSERT INTO ledger_entries (tenant_id, payment_id, kind, party, party_user_id, address, video_id, chain_id,
+                                 token, token_symbol, amount, usd_cents, created_at)
+     VALUES ${values}`,
+    c.shares.flatMap((s) => [
+      c.tenantId,
+      c.paymentId,
+      s.party,
+      s.partyUserId,
+      s.address.toLowerCase(),
+      c.videoId,
+      c.chainId,
+      c.token.toLowerCase(),
+      c.tokenSymbol,
+      s.amount.toString(),
+      s.usdCents.toString(),
+      c.at,
+    ]),
+    'run',
+  );
+}

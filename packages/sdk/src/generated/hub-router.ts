@@ -431,6 +431,7 @@ export type HubRouter = TRPCBuiltRouter<
             creatorId: string;
             priceCents: number;
             previewSeconds: number;
+            rentalHours: null | number;
             status: "error" | "queued" | "processing" | "ready";
             durationSeconds: null | number;
             width: null | number;
@@ -454,6 +455,7 @@ export type HubRouter = TRPCBuiltRouter<
           creatorId: string;
           priceCents: number;
           previewSeconds: number;
+          rentalHours: null | number;
           status: "error" | "queued" | "processing" | "ready";
           durationSeconds: null | number;
           width: null | number;
@@ -472,6 +474,7 @@ export type HubRouter = TRPCBuiltRouter<
           description?: undefined | string;
           priceCents?: undefined | number;
           previewSeconds?: undefined | number;
+          rentalHours?: undefined | null | number;
         };
         output: {
           progress: number;
@@ -491,6 +494,7 @@ export type HubRouter = TRPCBuiltRouter<
           creatorId: string;
           priceCents: number;
           previewSeconds: number;
+          rentalHours: null | number;
           status: "error" | "queued" | "processing" | "ready";
           durationSeconds: null | number;
           width: null | number;

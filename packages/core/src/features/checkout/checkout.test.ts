@@ -213,6 +213,20 @@ describe('checkout.createInvoice', () => {
     expect(again).toMatchObject({ id: invoice.id, reused: true, signature: invoice.signature });
   });
 
+  it('behavior: a rental video puts its period on the invoice', async () => {
+    const s = await shop();
+    expect((await s.creator.api.videos.update({ videoId: s.videoId, rentalHours: 48 })).rentalHours).toBe(48);
+    const invoice = await s.viewer.api.checkout.createInvoice({ videoId: s.videoId, token: 'USDC' });
+    const row = await withTenant(h.db.orm, s.tenant.id, (em) =>
+      em.findOneOrFail(InvoiceEntity, { id: invoice.id }),
+    );
+    expect(row.rentalHours).toBe(48);
+    await expect(s.creator.api.videos.update({ videoId: s.videoId, rentalHours: 0 })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: 'rentalHours: Rental period is at least 1 hour',
+    });
+  });
+
   it('behavior: concurrent checkouts of the same video make one open invoice', async () => {
     const s = await shop();
     const all = await Promise.all(

@@ -63,10 +63,10 @@ export function invoiceForWallet(invoice: Invoice, decimals: number, reused: boo
  * expired and replaced (its payment would still be honoured, recorded as late).
  */
 export async function createInvoice(deps: TenantDeps, input: CreateInvoiceInput & { auth: AuthInfo }) {
-  const payments = deps.config.money.payments;
-  if (!payments) throw new AppError('PRECONDITION_FAILED', 'Payments are not set up on this hub yet');
   const viewerId = input.auth.userId;
   const video = await purchasableVideo(deps, input.videoId);
+  const payments = deps.config.money.payments;
+  if (!payments) throw new AppError('PRECONDITION_FAILED', 'Payments are not set up on this hub yet');
   if (video.creatorId === viewerId)
     throw new AppError('CONFLICT', 'This is your own video: there is nothing to buy');
   if (

@@ -132,6 +132,16 @@ describe('recordPaidEvents', () => {
     expect(rows.ledger[0]?.partyUserId).toBe(f.creator.userId);
   });
 
+  it('behavior: a rental grants access until its period ends', async () => {
+    const f = await invoiced({ rentalHours: 24 });
+    const before = h.deps.clock().getTime();
+    await record([f.event()]);
+    const [entitlement] = (await rowsOf(f.tenant.id)).entitlements;
+    const ends = entitlement?.expiresAt?.getTime() ?? 0;
+    expect(ends - before).toBeGreaterThanOrEqual(24 * 3_600_000);
+    expect(ends - before).toBeLessThan(24 * 3_600_000 + 60_000);
+  });
+
   it('behavior: the same event delivered twice, concurrently, records one payment and one entitlement', async () => {
     const f = await invoiced();
     const event = f.event();

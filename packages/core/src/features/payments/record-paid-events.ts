@@ -1,8 +1,8 @@
 import { type PaidEvent, splitAmount } from '@ppv/chain';
 import {
+  creditPayment,
   type EntityManager,
   grantPurchase,
-  LedgerEntryEntity,
   type LockedInvoice,
   lockInvoiceByChainId,
   type PaymentStatus,
@@ -26,7 +26,7 @@ export interface RecordedPayment {
   status: PaymentStatus | null;
   problem: string | null;
   tenantId: string | null;
-  /** Whether this call granted (or renewed) an entitlement. */
+  /** Whether this payment grants the viewer the video (credited, overpaid or late). */
   granted: boolean;
 }
 
@@ -138,7 +138,6 @@ async function credit(
     at,
   }: { event: ChainPaidEvent; invoice: LockedInvoice; paymentId: string; at: Date },
 ): Promise<void> {
-  await em.execute("UPDATE invoices SET status = 'paid', paid_at = ? WHERE id = ?", [at, invoice.id], 'run');
   await grantPurchase(em, {
     tenantId: invoice.tenantId,
     userId: invoice.viewerId,
@@ -150,27 +149,37 @@ async function credit(
   // The price in cents paid (more than the price for an overpayment), split by the contract's rule.
   const cents = (BigInt(invoice.priceCents) * event.amount) / invoice.amount;
   const centShares = splitAmount(cents, invoice.tenantBps, invoice.hubBps);
-  const shares = [
-    { party: 'creator', address: event.creator, amount: event.creatorShare, cents: centShares.creatorShare },
-    { party: 'tenant', address: event.tenant, amount: event.tenantShare, cents: centShares.tenantShare },
-    { party: 'hub', address: event.hub, amount: event.hubShare, cents: centShares.hubShare },
-  ] as const;
-  for (const share of shares) {
-    em.create(LedgerEntryEntity, {
-      tenantId: invoice.tenantId,
-      paymentId,
-      kind: 'share',
-      party: share.party,
-      partyUserId: share.party === 'creator' ? invoice.creatorId : null,
-      address: lower(share.address),
-      videoId: invoice.videoId,
-      chainId: event.chainId,
-      token: lower(event.token),
-      tokenSymbol: invoice.tokenSymbol,
-      amount: share.amount.toString(),
-      usdCents: Number(share.cents),
-      createdAt: at,
-    });
-  }
-  await em.flush();
+  await creditPayment(em, {
+    tenantId: invoice.tenantId,
+    paymentId,
+    invoiceRef: invoice.id,
+    videoId: invoice.videoId,
+    chainId: event.chainId,
+    token: event.token,
+    tokenSymbol: invoice.tokenSymbol,
+    at,
+    shares: [
+      {
+        party: 'creator',
+        partyUserId: invoice.creatorId,
+        address: event.creator,
+        amount: event.creatorShare,
+        usdCents: centShares.creatorShare,
+      },
+      {
+        party: 'tenant',
+        partyUserId: null,
+        address: event.tenant,
+        amount: event.tenantShare,
+        usdCents: centShares.tenantShare,
+      },
+      {
+        party: 'hub',
+        partyUserId: null,
+        address: event.hub,
+        amount: event.hubShare,
+        usdCents: centShares.hubShare,
+      },
+    ],
+  });
 }

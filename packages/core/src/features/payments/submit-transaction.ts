@@ -1,6 +1,7 @@
 import { paidEvent } from '@ppv/chain';
 import { InvoiceEntity } from '@ppv/db';
 import {
+  getAddress,
   type Hex,
   isAddressEqual,
   parseEventLogs,
@@ -71,7 +72,7 @@ export async function submitTransaction(
     throw new AppError(
       'BAD_REQUEST',
       decoded.length
-        ? `This transaction's payment events come from ${decoded[0]?.address}, not from this hub's payment contract`
+        ? `This transaction's payment events come from ${getAddress(decoded[0]?.address ?? '')}, not from this hub's payment contract`
         : 'This transaction made no payment to this hub',
     );
   }
@@ -81,7 +82,7 @@ export async function submitTransaction(
       throw new AppError('FORBIDDEN', 'This transaction pays an invoice that is not yours');
     }
   }
-  const head = await chain.client.getBlockNumber();
+  const head = await chain.client.getBlockNumber({ cacheTime: 0 });
   const confirmations = Number(head - receipt.blockNumber + 1n);
   if (confirmations < required) {
     return {

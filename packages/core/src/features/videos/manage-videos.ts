@@ -15,6 +15,7 @@ export function publicVideo(v: Video) {
     creatorId: v.creatorId,
     priceCents: v.priceCents,
     previewSeconds: v.previewSeconds,
+    rentalHours: v.rentalHours ?? null,
     status: v.status,
     durationSeconds:
       v.durationSeconds === null || v.durationSeconds === undefined ? null : Number(v.durationSeconds),
@@ -85,7 +86,7 @@ export async function updateVideo(
   input: {
     auth: AuthInfo;
     videoId: string;
-    changes: Partial<Pick<Video, 'title' | 'description' | 'priceCents' | 'previewSeconds'>>;
+    changes: Partial<Pick<Video, 'title' | 'description' | 'priceCents' | 'previewSeconds' | 'rentalHours'>>;
     ip: string;
   },
 ) {
