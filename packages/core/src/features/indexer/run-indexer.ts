@@ -8,13 +8,10 @@ import { type IndexChainResult, indexChain, type PaidEventHandlers } from './ind
 export function paymentHandlers(deps: Pick<AppDeps, 'clock'>): PaidEventHandlers {
   return {
     async record(em, events, chainId) {
-      // One event at a time with the identity map emptied after each: recordPaidEvents flushes per
-      // event, and a flush walks every entity the EntityManager holds, so a batch of thousands of
-      // events would otherwise cost quadratic time. Still one transaction for the whole batch.
-      for (const event of events) {
-        await recordPaidEvents({ em, clock: deps.clock }, [{ ...event, chainId }]);
-        em.clear();
-      }
+      await recordPaidEvents(
+        { em, clock: deps.clock },
+        events.map((event) => ({ ...event, chainId })),
+      );
     },
     async revoke(em, range) {
       // Every block from the first orphaned one on was replaced, whichever contract's events it held.
