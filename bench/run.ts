@@ -19,6 +19,8 @@ const benches = [
   'player-size',
   'storefront',
   'gas',
+  'indexer',
+  'payments',
 ];
 
 const wanted = process.argv.slice(2);

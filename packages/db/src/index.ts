@@ -12,6 +12,38 @@ export {
   touchSession,
   type UserProfile,
 } from './repositories/auth';
+export {
+  type ChainBlock,
+  type ChainCursor,
+  deleteChainBlocksFrom,
+  findChainCursor,
+  loadChainCursor,
+  markChainCursorHealthy,
+  moveChainCursor,
+  pruneChainBlocks,
+  recentChainBlocks,
+  recordChainFailure,
+  saveChainBlocks,
+} from './repositories/chain-indexer';
+export {
+  creditPayment,
+  type EarningsRow,
+  grantPurchase,
+  hasActivePurchase,
+  isBlockedByCreator,
+  type LedgerLine,
+  type LedgerShare,
+  type LockedInvoice,
+  listLedgerLines,
+  lockInvoiceByChainId,
+  lockViewerVideo,
+  type OrphanedPayment,
+  orphanPayments,
+  type PaymentRow,
+  reversePayment,
+  sumEarnings,
+  upsertPayment,
+} from './repositories/payments';
 export { findPlaybackGrant, type PlaybackGrant, recordKeyFetch } from './repositories/playback';
 export {
   searchVideos,
