@@ -47,7 +47,7 @@ ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8080 \
     CONSOLE_PORT=8081 \
-    NODE_OPTIONS=--enable-source-maps
+    NODE_OPTIONS="--enable-source-maps --max-semi-space-size=2"
 WORKDIR /app
 # Code and dependencies stay owned by root: the application cannot modify itself.
 COPY --from=prod-deps /app ./

@@ -13,11 +13,13 @@ const benches = [
   'cold-start',
   'ladder',
   'watermark',
+  'abcost',
   'viewers',
   'upload',
   'player-size',
   'storefront',
   'gas',
+  'indexer',
   'payments',
 ];
 

@@ -187,6 +187,8 @@ const KiB = (k: number) => round(k / 1024, 1);
 async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'ppv-bench-upload-'));
   const hubProc = fork(fileURLToPath(new URL('./lib/upload-hub.ts', import.meta.url)), {
+    // The V8 flag `npm start` and the Docker image run the hub with (see the bench's README).
+    execArgv: [...process.execArgv, '--max-semi-space-size=2'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const pid = hubProc.pid!;

@@ -3,6 +3,7 @@ import { migrate } from '@ppv/db';
 import { Command } from 'commander';
 import { adminCreateCommand, describeError, tenantCreateCommand } from './commands/admin';
 import { withDatabase } from './commands/database';
+import { reindexCommand } from './commands/reindex';
 import { startCommand } from './commands/start';
 import { traceCommand } from './commands/trace';
 import { workerCommand } from './commands/worker';
@@ -73,6 +74,14 @@ program
   .command('worker')
   .description('Run only the job worker (needs DATABASE_URL)')
   .action(run(() => workerCommand(loadEnv())));
+
+program
+  .command('reindex')
+  .description(
+    "Make the chain indexer read the splitter's Paid events again (recorded payments are kept, never doubled)",
+  )
+  .option('--from <block>', 'the first block to read again (default INDEXER_START_BLOCK)')
+  .action((opts: { from?: string }) => run(() => reindexCommand(loadEnv(), opts))());
 
 program
   .command('trace')

@@ -98,6 +98,13 @@ export function coreConfig(env: Env, secrets: Secrets): CoreConfig {
       invoiceTtlSeconds: env.INVOICE_TTL_SECONDS,
       quoteTtlSeconds: env.QUOTE_TTL_SECONDS,
     },
+    indexer: {
+      batchBlocks: env.INDEXER_BATCH_BLOCKS,
+      startBlock: env.INDEXER_START_BLOCK,
+      reorgDepth: env.INDEXER_REORG_DEPTH,
+      maxLagBlocks: env.INDEXER_MAX_LAG_BLOCKS,
+      pollIntervalMs: Math.round(env.INDEXER_POLL_SECONDS * 1000),
+    },
     media: {
       masterKey: secrets.masterKey,
       playbackKeys: secrets.playbackKeys,

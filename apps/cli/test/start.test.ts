@@ -115,6 +115,10 @@ describe('ppv start with nothing configured', () => {
     const contracts = JSON.parse(await readFile(join(dataDir, 'dev-contracts.json'), 'utf8'));
     expect(contracts.splitter).toMatch(/^0x[0-9a-fA-F]{40}$/);
     expect(first.output).toContain(`splitter      ${contracts.splitter}`);
+    // Its worker indexes that splitter.
+    expect(first.health).toMatchObject({
+      indexer: { configured: true, ok: true, chainId: 31337, contract: contracts.splitter.toLowerCase() },
+    });
     expect(first.output).toContain(`TestUSD       ${contracts.stablecoin}`);
     firstSplitter = contracts.splitter;
     expect(first.output).toMatch(/wallet 1 {6}0x[0-9a-fA-F]{40} {2}key 0x[0-9a-f]{64}/);

@@ -28,6 +28,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningHub, startHub } from '../src/index';
 import { expireUploads } from '../src/routes/uploads';
 import { cookieHeader, type HttpResponse, request } from './http';
+import { hlsJsPage, unexpectedHlsErrors, type HlsJsWatched as Watched } from './players';
 
 const run = promisify(execFile);
 
@@ -656,8 +657,11 @@ const embedPage = `<!doctype html>
 
 async function startEmbedServer(): Promise<typeof embed> {
   const shakaJs = await readFile(new URL(import.meta.resolve('shaka-player/dist/shaka-player.compiled.js')));
+  const hlsJs = await readFile(new URL(import.meta.resolve('hls.js/dist/hls.min.js')));
   const server = createServer((req, res) => {
     if (req.url === '/shaka.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(shakaJs);
+    else if (req.url === '/hls.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(hlsJs);
+    else if (req.url === '/hlsjs') res.writeHead(200, { 'content-type': 'text/html' }).end(hlsJsPage);
     else res.writeHead(200, { 'content-type': 'text/html' }).end(embedPage);
   });
   server.listen(0, '127.0.0.1');
@@ -789,6 +793,56 @@ describe('playback', () => {
       );
       // 1001: shaka's BAD_HTTP_STATUS (the hub answered 401).
       expect(without).toMatchObject({ loaded: false, code: 1001 });
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
+
+  it('hls.js plays it in Chromium from another (allowlisted) origin, token in a header or in the query', async () => {
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--autoplay-policy=no-user-gesture-required',
+      ],
+    });
+    const unexpected = unexpectedHlsErrors;
+    const hubUrl = `http://127.0.0.1:${hub.port}`;
+    const watchIn = async (url: string, token: string): Promise<Watched> => {
+      const page = await browser.newPage();
+      await page.goto(`${embed.origin}/hlsjs`);
+      return page.evaluate(
+        ([u, t]) => (window as never as { watch: (u: string, t: string) => Promise<Watched> }).watch(u!, t!),
+        [url, token],
+      );
+    };
+    try {
+      const byHeader = await watch(viewer, video.id);
+      const header = await watchIn(`${hubUrl}${byHeader.masterUrl}`, byHeader.token);
+      expect(header).toMatchObject({ loaded: true, width: 160 });
+      expect(unexpected(header.errors)).toEqual([]);
+      expect(header.currentTime).toBeGreaterThanOrEqual(2);
+      expect(await keyFetches(demo, byHeader.sessionId)).toBeGreaterThanOrEqual(1);
+
+      const byQuery = await watch(viewer, video.id);
+      const query = await watchIn(`${hubUrl}${byQuery.masterUrl}?token=${byQuery.token}`, '');
+      expect(query).toMatchObject({ loaded: true, width: 160 });
+      expect(unexpected(query.errors)).toEqual([]);
+      expect(query.currentTime).toBeGreaterThanOrEqual(2);
+      expect(await keyFetches(demo, byQuery.sessionId)).toBeGreaterThanOrEqual(1);
+
+      const without = await watchIn(`${hubUrl}${byQuery.masterUrl}`, '');
+      expect(without).toMatchObject({
+        loaded: false,
+        errors: [{ details: 'manifestLoadError', fatal: true, status: 401 }],
+      });
     } finally {
       await browser.close();
     }
@@ -1063,6 +1117,25 @@ describe('playback', () => {
       expect([several.status, several.body.length]).toEqual([200, whole.length]);
       const stale = await play(demo, path, { range: 'bytes=0-9', 'if-range': '"stale"' });
       expect([stale.status, stale.body.length]).toEqual([200, whole.length]);
+    });
+
+    it('behavior: a segment served from memory follows its file a second later: new bytes when replaced, 404 once deleted', async () => {
+      const other = await readyVideo(demo, demoCreator.userId);
+      const key = other.files.segments.B[1]!;
+      const path = `/media/${key}`;
+      const original = await readFile(join(h.mediaDir, key));
+      for (let i = 0; i < 2; i++) expect((await play(demo, path)).body.equals(original)).toBe(true);
+      const replaced = Buffer.concat([original, Buffer.alloc(16, 7)]);
+      await put(key, replaced);
+      h.advance(1000);
+      try {
+        expect((await play(demo, path)).body.equals(replaced)).toBe(true);
+        await rm(join(h.mediaDir, demo.id, other.id), { recursive: true });
+        h.advance(1000);
+        expect((await play(demo, path)).status).toBe(404);
+      } finally {
+        h.advance(-2000);
+      }
     });
 
     it('error: a preview as long as the video is not served (it would be the whole video in the clear)', async () => {

@@ -13,6 +13,8 @@ let tenant: Tenant;
 let server: Server;
 let url: string;
 const lookups: string[] = [];
+/** Per host, a lookup to run instead of the real one. */
+const overrides = new Map<string, () => Promise<Tenant | null>>();
 
 beforeAll(async () => {
   h = await createHarness();
@@ -21,7 +23,7 @@ beforeAll(async () => {
   app.use(
     tenantResolver(h.deps, (orm, config, input) => {
       lookups.push(input.explicitSlug ? `slug:${input.explicitSlug}` : `host:${input.host}`);
-      return resolveTenant(orm, config, input);
+      return overrides.get(input.host)?.() ?? resolveTenant(orm, config, input);
     }),
   );
   app.get('/who', (req, res) => res.json({ slug: req.tenant.slug }));
@@ -65,5 +67,47 @@ describe('tenant resolver', () => {
     expect(responses.map((r) => r.status)).toEqual(Array(10).fill(404));
     expect(responses[0]?.json.error.message).toBe(`No tenant is served at ${host}`);
     expect(lookups.slice(before)).toEqual([`host:${host}`]);
+  });
+
+  it('behavior: an aged entry is answered at once while one lookup refreshes it; a tenant gone is dropped then', async () => {
+    const other = await h.tenant();
+    const host = `${other.slug}.hub.test`;
+    expect((await request(url, 'GET', '/who', { host })).json.slug).toBe(other.slug);
+    h.advance(6_000);
+    try {
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let refreshed: Promise<Tenant | null> | undefined;
+      overrides.set(host, () => {
+        refreshed = gate.then(() => resolveTenant(h.deps.orm, h.deps.config, { host }));
+        return refreshed;
+      });
+      let released = false;
+      const timer = setTimeout(() => {
+        released = true;
+        release();
+      }, 1_000);
+      const before = lookups.length;
+      const during = await Promise.all([1, 2, 3].map(() => request(url, 'GET', '/who', { host })));
+      // Answered from the aged entry before the refresh could finish, with one refresh for all.
+      expect([released, during.map((r) => r.status)]).toEqual([false, [200, 200, 200]]);
+      expect(lookups.slice(before)).toEqual([`host:${host}`]);
+      clearTimeout(timer);
+      release();
+      await refreshed;
+      await new Promise((resolve) => setImmediate(resolve));
+
+      // The next refresh finds the tenant gone: the request it rode on is the last one served.
+      h.advance(6_000);
+      overrides.set(host, async () => null);
+      expect((await request(url, 'GET', '/who', { host })).status).toBe(200);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect((await request(url, 'GET', '/who', { host })).status).toBe(404);
+    } finally {
+      overrides.delete(host);
+      h.advance(-12_000);
+    }
   });
 });

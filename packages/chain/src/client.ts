@@ -75,7 +75,7 @@ export async function chainHealth(
     }
     return { ok: true, chainId, blockNumber };
   } catch (error) {
-    return { ok: false, error: describe(error) };
+    return { ok: false, error: describeChainError(error) };
   } finally {
     clearTimeout(timer);
   }
@@ -85,7 +85,7 @@ export async function chainHealth(
  * viem's full messages span lines and name the RPC URL (which may hold an API key): keep the short message,
  * plus the system error code underneath, if any (e.g. `ECONNREFUSED`).
  */
-function describe(error: unknown): string {
+export function describeChainError(error: unknown): string {
   const short =
     error && typeof error === 'object' && 'shortMessage' in error && typeof error.shortMessage === 'string'
       ? error.shortMessage

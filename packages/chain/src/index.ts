@@ -8,6 +8,7 @@ export {
   type StartAnvilOptions,
   startAnvil,
 } from './anvil';
+export { type BlockHeader, isLogRangeTooLarge, readBlockHeaders, readHeadBlockNumber } from './blocks';
 export {
   type ChainClient,
   type ChainClientOptions,
@@ -15,6 +16,7 @@ export {
   chainFor,
   chainHealth,
   createChainClient,
+  describeChainError,
 } from './client';
 export {
   DEV_FUND_AMOUNT,

@@ -189,6 +189,11 @@ export const envSchema = z
     HUB_FEE_BPS: z.coerce.number().int().min(0).max(10_000).default(500),
     PAYMENT_TOKENS: paymentTokens.default([]),
     CHAIN_CONFIRMATIONS: z.coerce.number().int().min(0).max(1_000).optional(),
+    INDEXER_BATCH_BLOCKS: z.coerce.number().int().min(1).max(100_000).default(2_000),
+    INDEXER_START_BLOCK: z.coerce.number().int().min(0).default(0),
+    INDEXER_REORG_DEPTH: z.coerce.number().int().min(1).max(10_000).default(64),
+    INDEXER_MAX_LAG_BLOCKS: z.coerce.number().int().min(0).default(20),
+    INDEXER_POLL_SECONDS: z.coerce.number().min(0.1).max(3_600).default(2),
     INVOICE_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
     QUOTE_TTL_SECONDS: z.coerce.number().int().min(10).max(3_600).default(120),
   })

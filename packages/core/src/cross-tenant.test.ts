@@ -187,6 +187,12 @@ const matrix: Record<string, Attack> = {
       await expect(f.ownerA.api.hub.videos.list({})).rejects.toMatchObject({ code: 'FORBIDDEN' });
     },
   ),
+  'hub.indexer.status': authed(
+    (c) => c.api.hub.indexer.status(),
+    async (f) => {
+      await expect(f.intruderOnA.api.hub.indexer.status()).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    },
+  ),
   'hub.tenants.list': authed(
     (c) => c.api.hub.tenants.list(),
     async (f) => {

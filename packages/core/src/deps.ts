@@ -16,6 +16,21 @@ export interface CoreConfig {
   authRateLimitWindowSeconds: number;
   media: MediaConfig;
   money: MoneyConfig;
+  indexer: IndexerConfig;
+}
+
+/** The chain indexer (`index_chain`); it runs only when `money.payments` is set. */
+export interface IndexerConfig {
+  /** Blocks per `eth_getLogs` request and per database transaction. */
+  batchBlocks: number;
+  /** Where a fresh cursor starts (the splitter's deployment block). */
+  startBlock: number;
+  /** How many recent blocks keep their hash to detect reorganisations; deeper ones are assumed final. */
+  reorgDepth: number;
+  /** /healthz reports the indexer degraded beyond this many blocks behind head − confirmations. */
+  maxLagBlocks: number;
+  /** Pause between passes once caught up. */
+  pollIntervalMs: number;
 }
 
 export interface MoneyConfig {

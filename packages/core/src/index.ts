@@ -1,5 +1,13 @@
 export type { AuthInfo, Context, CookieOptions, CookieWriter, RequestMeta } from './context';
-export type { AppDeps, ChainDeps, CoreConfig, MediaConfig, MoneyConfig, TenantDeps } from './deps';
+export type {
+  AppDeps,
+  ChainDeps,
+  CoreConfig,
+  IndexerConfig,
+  MediaConfig,
+  MoneyConfig,
+  TenantDeps,
+} from './deps';
 export { AppError, type AppErrorCode, httpStatusOf } from './errors';
 export { type AccessDecision, canWatch } from './features/access/can-watch';
 export { resolveAuth } from './features/auth/resolve-auth';
@@ -8,6 +16,17 @@ export { createSmtpMailer, type Mailer } from './features/email/mailer';
 export { queueEmail } from './features/email/queue-email';
 export { sendOutboxEmail } from './features/email/send-outbox-email';
 export { checkHealth, type Health } from './features/health/check-health';
+export {
+  type IndexChainDeps,
+  type IndexChainInput,
+  type IndexChainResult,
+  indexChain,
+  type OrphanedRange,
+  type PaidEventHandlers,
+} from './features/indexer/index-chain';
+export { type IndexerStatus, indexerStatus } from './features/indexer/indexer-status';
+export { type ResetCursor, resetCursorInput, resetIndexerCursor } from './features/indexer/reset-cursor';
+export { indexerTarget, paymentHandlers, runIndexerPass } from './features/indexer/run-indexer';
 export { sweepExpired } from './features/maintenance/sweep-expired';
 export {
   type ChainPaidEvent,
@@ -19,6 +38,7 @@ export {
 export { type RevokeBlocksInput, type RevokedPayment, revokeBlocks } from './features/payments/revoke-blocks';
 export { playbackTokenOf } from './features/playback/authorize-playback';
 export { fetchPlaybackKey, KEY_FETCHES_PER_WINDOW } from './features/playback/fetch-key';
+export { FileCache, type FileVersion } from './features/playback/file-cache';
 export { masterPlaylist } from './features/playback/master-playlist';
 export { mediaPlaylist } from './features/playback/media-playlist';
 export {

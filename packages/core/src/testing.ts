@@ -27,6 +27,7 @@ export const testConfig: CoreConfig = {
     invoiceTtlSeconds: 900,
     quoteTtlSeconds: 120,
   },
+  indexer: { batchBlocks: 2_000, startBlock: 0, reorgDepth: 64, maxLagBlocks: 20, pollIntervalMs: 2_000 },
   media: {
     masterKey: Buffer.alloc(32, 7),
     playbackKeys: { current: 'k2', keys: { k2: Buffer.alloc(32, 2), k1: Buffer.alloc(32, 1) } },

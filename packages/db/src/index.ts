@@ -13,6 +13,19 @@ export {
   type UserProfile,
 } from './repositories/auth';
 export {
+  type ChainBlock,
+  type ChainCursor,
+  deleteChainBlocksFrom,
+  findChainCursor,
+  loadChainCursor,
+  markChainCursorHealthy,
+  moveChainCursor,
+  pruneChainBlocks,
+  recentChainBlocks,
+  recordChainFailure,
+  saveChainBlocks,
+} from './repositories/chain-indexer';
+export {
   creditPayments,
   type EarningsRow,
   eventKey,

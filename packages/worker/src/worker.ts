@@ -1,8 +1,9 @@
 import { hostname } from 'node:os';
-import type { AppDeps, Mailer, TaskName } from '@ppv/core';
+import { type AppDeps, indexerTarget, type Mailer, type TaskName } from '@ppv/core';
 import { type FfmpegTools, locateFfmpeg, type VideoEncoder } from '@ppv/media';
 import { parseCronItems, type Runner, run, type Task, Logger as WorkerLogger } from 'graphile-worker';
 import { deleteVideoFilesTask } from './tasks/delete-video-files';
+import { INDEX_CHAIN_JOB_KEY, indexChainTask } from './tasks/index-chain';
 import { sendEmailTask } from './tasks/send-email';
 import { sweepExpiredTask } from './tasks/sweep-expired';
 import { transcodeVideoTask } from './tasks/transcode-video';
@@ -50,6 +51,7 @@ export function taskList(
   return {
     send_email: sendEmailTask({ ...deps, mailer, mailFrom }),
     sweep_expired: sweepExpiredTask(deps),
+    index_chain: indexChainTask(deps),
     transcode_video: transcodeVideoTask({
       ...deps,
       tools: options.tools,
@@ -62,7 +64,8 @@ export function taskList(
 }
 
 /**
- * Starts graphile-worker with every task, the recurring sweep, and a heartbeat for /healthz.
+ * Starts graphile-worker with every task, the recurring sweep, the chain indexer (when payments are
+ * configured) and a heartbeat for /healthz.
  * Transcodes run in a second pool of `transcodeConcurrency` (graphile-worker's concurrency is per
  * pool and a pool only takes jobs of its own tasks), so long encodes never hold the slots that email
  * and clean-ups need, and at most that many run per worker process.
@@ -104,6 +107,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       },
     ]),
   });
+  if (indexerTarget(deps)) {
+    // Keeps a pending pass's time; the first worker to start begins the self-scheduling loop.
+    await runner.addJob('index_chain', {}, { jobKey: INDEX_CHAIN_JOB_KEY, jobKeyMode: 'preserve_run_at' });
+  }
   const transcodeConcurrency = options.transcodeConcurrency ?? 1;
   const mediaRunner = tools
     ? await run({

@@ -11,18 +11,23 @@ declare global {
 }
 
 const CACHE_MS = 5_000;
+const STALE_MS = 60_000;
 
 type Lookup = typeof resolveTenant;
 
 /**
  * Resolves the tenant of every request from the Host header, or from an explicit slug
  * (`x-ppv-tenant` header or `?tenant=`) for SDK clients on other origins. Positive answers are
- * cached for a few seconds; an unknown host gets a 404. Concurrent requests for a key that is not
+ * fresh for CACHE_MS; an unknown host gets a 404. Concurrent requests for a key that is not
  * cached share one lookup (single-flight), so a burst of viewers on a cold host costs one query.
- * `lookup` defaults to `resolveTenant`.
+ * An answer past CACHE_MS but younger than STALE_MS is still used while one lookup in the
+ * background refreshes it (a tenant gone or suspended is dropped when that lookup says so), so no
+ * request — a segment included — ever waits for the database behind a busy connection pool just
+ * because the cache entry aged. `lookup` defaults to `resolveTenant`.
  */
 export function tenantResolver(deps: AppDeps, lookup: Lookup = resolveTenant) {
-  const cache = new Map<string, { tenant: Tenant; until: number }>();
+  const cache = new Map<string, { tenant: Tenant; at: number }>();
+  const now = () => deps.clock().getTime();
   const inFlight = new Map<string, Promise<Tenant | null>>();
   const lookupOnce = (key: string, host: string, explicit: string | undefined) => {
     let pending = inFlight.get(key);
@@ -44,7 +49,18 @@ export function tenantResolver(deps: AppDeps, lookup: Lookup = resolveTenant) {
     }
     const key = explicit ? `slug:${explicit.toLowerCase()}` : `host:${host}`;
     const cached = cache.get(key);
-    if (cached && cached.until > Date.now()) {
+    const age = cached ? now() - cached.at : Number.POSITIVE_INFINITY;
+    if (cached && age < STALE_MS) {
+      if (age >= CACHE_MS && !inFlight.has(key)) {
+        lookupOnce(key, host, explicit).then(
+          (tenant) => {
+            if (tenant) cache.set(key, { tenant, at: now() });
+            else cache.delete(key);
+          },
+          (error: unknown) =>
+            deps.logger.warn({ err: error, key }, 'tenant refresh failed; using the cached tenant'),
+        );
+      }
       req.tenant = cached.tenant;
       next();
       return;
@@ -62,7 +78,7 @@ export function tenantResolver(deps: AppDeps, lookup: Lookup = resolveTenant) {
         });
         return;
       }
-      cache.set(key, { tenant, until: Date.now() + CACHE_MS });
+      cache.set(key, { tenant, at: now() });
       req.tenant = tenant;
       next();
     } catch (error) {

@@ -1,6 +1,16 @@
+import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
-import { type AppDeps, resolvePublicMedia } from '@ppv/core';
+import { type AppDeps, FileCache, resolvePublicMedia } from '@ppv/core';
 import express, { type Request, type Response } from 'express';
+
+/**
+ * Encrypted segments kept in memory per hub process: the viewers of one video fetch the same few
+ * hundred kilobytes again and again, and a segment sent from memory costs one write instead of a
+ * stat, an open, several reads and a close on the thread pool (bench/viewers.ts). A segment's file
+ * is stated again at most a second after the last time, so a deleted video's segments stop within
+ * a second (its playlists and key stop at once).
+ */
+const SEGMENT_CACHE = { maxBytes: 128 * 1024 ** 2, maxEntryBytes: 8 * 1024 ** 2, revalidateMs: 1000 };
 
 const notFound = (res: Response) =>
   res.status(404).json({ error: { message: 'Not found', code: 'NOT_FOUND' } });
@@ -36,6 +46,7 @@ export function byteRange(
  */
 export function mediaRoutes(deps: AppDeps): express.Router {
   const router = express.Router();
+  const segments = new FileCache({ ...SEGMENT_CACHE, now: () => deps.clock().getTime() });
   const cors = (res: Response) =>
     res.set({
       'access-control-allow-origin': '*',
@@ -62,7 +73,11 @@ export function mediaRoutes(deps: AppDeps): express.Router {
         tenantId: req.tenant.id,
         path: req.path.slice('/media/'.length),
       });
-      const stat = media && (await deps.storage.stat(media.key));
+      const stat =
+        media &&
+        (media.immutable
+          ? await segments.version(media.key, () => deps.storage.stat(media.key))
+          : await deps.storage.stat(media.key));
       if (!media || !stat) return notFound(res);
 
       const etag = `"${stat.size.toString(16)}-${stat.mtime.getTime().toString(16)}"`;
@@ -89,6 +104,11 @@ export function mediaRoutes(deps: AppDeps): express.Router {
       res.set('content-length', String(range ? range.end - range.start + 1 : stat.size));
       if (req.method === 'HEAD' || stat.size === 0) {
         res.end();
+        return;
+      }
+      if (media.immutable && segments.fits(stat.size)) {
+        const bytes = await segments.get(media.key, stat, () => buffer(deps.storage.read(media.key)));
+        res.end(range ? bytes.subarray(range.start, range.end + 1) : bytes);
         return;
       }
       await pipeline(deps.storage.read(media.key, range ?? undefined), res);

@@ -3,6 +3,7 @@ import type { EntityManager } from '@ppv/db';
 export interface JobPayloads {
   send_email: { tenantId: string; outboxId: string };
   sweep_expired: Record<string, never>;
+  index_chain: Record<string, never>;
   transcode_video: { tenantId: string; videoId: string };
   delete_video_files: { tenantId: string; videoId: string };
 }

@@ -385,6 +385,29 @@ export type HubRouter = TRPCBuiltRouter<
           meta: object;
         }>;
       };
+      indexer: {
+        status: TRPCQueryProcedure<{
+          input: void;
+          output: {
+            configured: boolean;
+            ok: boolean;
+            chainId?: undefined | number;
+            contract?: undefined | string;
+            headBlock?: undefined | string;
+            safeBlock?: undefined | string;
+            confirmations?: undefined | number;
+            cursorBlock?: undefined | null | string;
+            lagBlocks?: undefined | null | number;
+            maxLagBlocks?: undefined | number;
+            lastSuccessAt?: undefined | null | string;
+            lastError?: undefined | null | string;
+            lastErrorAt?: undefined | null | string;
+            consecutiveFailures?: undefined | number;
+            problem?: undefined | string;
+          };
+          meta: object;
+        }>;
+      };
       tenants: {
         list: TRPCQueryProcedure<{
           input: void;

@@ -1,10 +1,17 @@
 import { chainHealth } from '@ppv/chain';
 import type { AppDeps } from '../../deps';
+import { type IndexerStatus, indexerStatus } from '../indexer/indexer-status';
+import { indexerTarget } from '../indexer/run-indexer';
 
 export const WORKER_STALE_SECONDS = 30;
 
 export interface Health {
   ok: boolean;
+  /**
+   * `down` without the database; `degraded` when it answers but the worker, the chain or the indexer
+   * does not (the indexer alone never makes `ok` false).
+   */
+  status: 'ok' | 'degraded' | 'down';
   database: { ok: boolean; latencyMs?: number; error?: string };
   worker: {
     ok: boolean;
@@ -14,6 +21,7 @@ export interface Health {
     error?: string;
   };
   chain: { ok: boolean; configured: boolean; chainId?: number; blockNumber?: string; error?: string };
+  indexer: IndexerStatus;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -25,7 +33,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   ]);
 }
 
-/** Database, job workers (by heartbeat, wherever they run) and chain; never throws. */
+/** Database, job workers (by heartbeat, wherever they run), chain and chain indexer; never throws. */
 export async function checkHealth(deps: AppDeps): Promise<Health> {
   const conn = deps.orm.em.getConnection();
   const started = performance.now();
@@ -64,5 +72,13 @@ export async function checkHealth(deps: AppDeps): Promise<Health> {
     ? { configured: true, ...(await chainHealth(deps.chain.client, deps.chain.chainId)) }
     : { ok: true, configured: false };
 
-  return { ok: database.ok && worker.ok && chain.ok, database, worker, chain };
+  const indexer: IndexerStatus = database.ok
+    ? await indexerStatus(deps, { head: chain })
+    : { configured: indexerTarget(deps) !== null, ok: false, problem: 'database unavailable' };
+
+  // A lagging or failing indexer delays new purchases but breaks nothing already served: it
+  // degrades the status without failing the health check (load balancers keep the hub in).
+  const ok = database.ok && worker.ok && chain.ok;
+  const status = !database.ok ? 'down' : ok && indexer.ok ? 'ok' : 'degraded';
+  return { ok, status, database, worker, chain, indexer };
 }

@@ -18,11 +18,13 @@ describe('resolvePublicMedia', () => {
       key: segment,
       contentType: 'video/mp2t',
       cacheControl: 'public, max-age=31536000, immutable',
+      immutable: true,
     });
     expect(await resolvePublicMedia(h.deps, { tenantId: t, path: `${t}/${v}/hls/storyboard.vtt` })).toEqual({
       key: `${t}/${v}/hls/storyboard.vtt`,
       contentType: 'text/vtt; charset=utf-8',
       cacheControl: 'public, max-age=300',
+      immutable: false,
     });
     expect(await resolvePublicMedia(h.deps, { tenantId: v, path: segment })).toBeNull();
   });

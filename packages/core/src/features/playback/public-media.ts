@@ -7,6 +7,8 @@ export interface PublicMedia {
   key: string;
   contentType: string;
   cacheControl: string;
+  /** An encrypted segment: its name changes whenever its bytes would, so it may be kept in memory. */
+  immutable: boolean;
 }
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
@@ -50,11 +52,11 @@ export async function resolvePublicMedia(
   const groups = match?.groups;
   if (!groups || groups.tenant !== input.tenantId) return null;
   const contentType = contentTypes[input.path.slice(input.path.lastIndexOf('.') + 1)]!;
-  if (groups.segment) return { key: input.path, contentType, cacheControl: IMMUTABLE };
+  if (groups.segment) return { key: input.path, contentType, cacheControl: IMMUTABLE, immutable: true };
   if (groups.preview) {
     const manifest = await readManifest(deps.storage, groups.tenant, groups.video!);
     const preview = manifest?.preview;
     if (!manifest || !preview || preview.durationSeconds >= manifest.durationSeconds) return null;
   }
-  return { key: input.path, contentType, cacheControl: REVALIDATE };
+  return { key: input.path, contentType, cacheControl: REVALIDATE, immutable: false };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { hubAdminProcedure, hubScopeProcedure, publicProcedure, roleProcedure, router } from '../../trpc';
 import { listAudit } from '../audit/list-audit';
+import { indexerRouter } from '../indexer/indexer.router';
 import { hubUsersRouter } from '../users/users.router';
 import { hubVideosRouter } from '../videos/videos.router';
 import { createTenant } from './create-tenant';
@@ -52,6 +53,7 @@ export const tenantRouter = router({
 export const hubRouter = router({
   users: hubUsersRouter,
   videos: hubVideosRouter,
+  indexer: indexerRouter,
   tenants: router({
     list: hubScopeProcedure.query(({ ctx }) => listTenants(ctx.tx)),
     create: hubAdminProcedure.input(createTenantInput).mutation(async ({ ctx, input }) => {

@@ -1,0 +1,298 @@
+import {
+  type BlockHeader,
+  describeChainError,
+  isLogRangeTooLarge,
+  type PaidEvent,
+  readBlockHeaders,
+  readHeadBlockNumber,
+  readPaidEvents,
+} from '@ppv/chain';
+import {
+  type ChainCursor,
+  deleteChainBlocksFrom,
+  type EntityManager,
+  loadChainCursor,
+  markChainCursorHealthy,
+  moveChainCursor,
+  pruneChainBlocks,
+  recentChainBlocks,
+  recordChainFailure,
+  saveChainBlocks,
+  withHubScope,
+} from '@ppv/db';
+import type { Address } from 'viem';
+import type { AppDeps, ChainDeps, IndexerConfig } from '../../deps';
+
+/** Blocks `fromBlock`…`toBlock` (both included) of one contract on one chain. */
+export interface OrphanedRange {
+  chainId: number;
+  contract: Address;
+  fromBlock: bigint;
+  toBlock: bigint;
+}
+
+/**
+ * What the indexer does with what it reads. Both run inside the batch's hub-scope transaction, so a
+ * failure rolls the batch back and the cursor does not move.
+ */
+export interface PaidEventHandlers {
+  /** Stores one batch's events (in chain order); must be idempotent on (chain, tx hash, log index). */
+  record(em: EntityManager, events: PaidEvent[], chainId: number): Promise<void>;
+  /** Undoes whatever events in the orphaned blocks granted, before they are read again. */
+  revoke(em: EntityManager, range: OrphanedRange): Promise<void>;
+}
+
+export interface IndexChainDeps extends Pick<AppDeps, 'orm' | 'logger'> {
+  chain: ChainDeps;
+  handlers: PaidEventHandlers;
+}
+
+export interface IndexChainInput {
+  contract: Address;
+  /** A block counts its own inclusion as the first (as the fast path does): 1 indexes the head itself. */
+  confirmations: number;
+  indexer: Pick<IndexerConfig, 'batchBlocks' | 'startBlock' | 'reorgDepth'>;
+  /** Stop after this many batches (the worker's next pass continues); default: until caught up. */
+  maxBatches?: number;
+}
+
+export interface IndexChainResult {
+  ok: boolean;
+  /** Set when the pass failed: the message recorded on the cursor. */
+  error?: string;
+  /** Failed passes in a row, this one included (0 after a pass that succeeded). */
+  consecutiveFailures: number;
+  head: bigint | null;
+  /** The newest block with the required confirmations: head − (confirmations − 1). */
+  safeHead: bigint | null;
+  /** The cursor after the pass (null: nothing indexed yet). */
+  cursor: bigint | null;
+  batches: number;
+  events: number;
+  /** Orphaned ranges handed to `revoke`. */
+  reorgs: OrphanedRange[];
+  /** True when the cursor reached the safe head. */
+  caughtUp: boolean;
+}
+
+/** Another pass moved the cursor between our read and our write: ours stops, theirs carries on. */
+class CursorMovedError extends Error {}
+
+/**
+ * One indexer pass over the splitter's `Paid` logs: from the stored cursor to the newest block with
+ * `confirmations` (head − (confirmations − 1)),
+ * `batchBlocks` at a time, one transaction per batch (events through `handlers.record`, the block
+ * hashes it relied on, the cursor). Before each batch the cursor block's hash is compared with the
+ * chain; on a mismatch the pass walks back to the newest stored block still on the chain, hands the
+ * orphaned range to `handlers.revoke` and reads it again. Never throws for chain trouble: a failure
+ * is counted on the cursor (`last_error`, `consecutive_failures`) and returned.
+ */
+export async function indexChain(deps: IndexChainDeps, input: IndexChainInput): Promise<IndexChainResult> {
+  const key = { chainId: deps.chain.chainId, contract: input.contract.toLowerCase() as Address };
+  const { client } = deps.chain;
+  const { batchBlocks, startBlock, reorgDepth } = input.indexer;
+  const result: IndexChainResult = {
+    ok: true,
+    head: null,
+    safeHead: null,
+    cursor: null,
+    batches: 0,
+    events: 0,
+    reorgs: [],
+    caughtUp: false,
+    consecutiveFailures: 0,
+  };
+  try {
+    const head = await readHeadBlockNumber(client);
+    const safeHead = confirmedHead(head, input.confirmations);
+    result.head = head;
+    result.safeHead = safeHead;
+    // Blocks per batch: INDEXER_BATCH_BLOCKS, halved for the rest of the pass when the node refuses a range.
+    let span = BigInt(batchBlocks);
+    for (;;) {
+      const cursor = await loadChainCursor(deps.orm.em.fork(), key);
+      result.cursor = cursor.blockNumber;
+      if (cursor.blockNumber !== null) {
+        const [onChain] = await readBlockHeaders(client, [cursor.blockNumber]);
+        if (onChain?.hash !== cursor.blockHash) {
+          const orphaned = await rewind(deps, key, cursor, BigInt(startBlock), reorgDepth);
+          result.reorgs.push(orphaned);
+          continue;
+        }
+      }
+      const from = cursor.blockNumber === null ? BigInt(startBlock) : cursor.blockNumber + 1n;
+      if (from > safeHead) {
+        result.caughtUp = true;
+        break;
+      }
+      if (input.maxBatches !== undefined && result.batches >= input.maxBatches) break;
+      const { events, to } = await readSplitting(
+        client,
+        input.contract,
+        from,
+        min(from + span - 1n, safeHead),
+        (smaller) => {
+          span = smaller;
+        },
+      );
+      const headers = await headersFor(client, events, from, to, safeHead - BigInt(reorgDepth) + 1n);
+      await withHubScope(deps.orm, async (em) => {
+        const locked = await loadChainCursor(em, key, { forUpdate: true });
+        if (locked.blockNumber !== cursor.blockNumber || locked.blockHash !== cursor.blockHash) {
+          throw new CursorMovedError();
+        }
+        if (events.length > 0) await deps.handlers.record(em, events, key.chainId);
+        await saveChainBlocks(em, key.chainId, headers);
+        const last = headers[headers.length - 1] as BlockHeader;
+        await moveChainCursor(em, key, last, { success: true });
+        await pruneChainBlocks(em, key.chainId, to - BigInt(reorgDepth));
+      });
+      result.cursor = to;
+      result.batches += 1;
+      result.events += events.length;
+    }
+    await markChainCursorHealthy(deps.orm.em.fork(), key);
+  } catch (error) {
+    if (error instanceof CursorMovedError) {
+      deps.logger.info({ ...key }, 'another indexer pass moved the cursor; this one stops');
+      return result;
+    }
+    const message = describeChainError(error);
+    deps.logger.warn({ ...key, err: error }, 'chain indexer pass failed');
+    const consecutiveFailures = await recordChainFailure(deps.orm.em.fork(), key, message).catch(
+      (dbError: unknown) => {
+        deps.logger.error({ err: dbError }, 'could not record the indexer failure');
+        return 1;
+      },
+    );
+    return { ...result, ok: false, error: message, consecutiveFailures };
+  }
+  deps.logger.debug({ ...key, ...summary(result) }, 'chain indexer pass');
+  return result;
+}
+
+const min = (a: bigint, b: bigint) => (a < b ? a : b);
+
+/** The newest block with `confirmations`, counting its own inclusion as the first (0 and 1: the head). */
+export const confirmedHead = (head: bigint, confirmations: number): bigint =>
+  head - BigInt(Math.max(confirmations - 1, 0));
+
+const summary = (r: IndexChainResult) => ({
+  head: r.head?.toString(),
+  cursor: r.cursor?.toString(),
+  batches: r.batches,
+  events: r.events,
+  reorgs: r.reorgs.length,
+});
+
+/**
+ * The `Paid` events of `from`…`to`, or of a shorter range starting at `from` when the node refuses
+ * the answer as too large (halving until it fits, down to one block); `shrink` learns the span that
+ * worked.
+ */
+async function readSplitting(
+  client: ChainDeps['client'],
+  address: Address,
+  from: bigint,
+  to: bigint,
+  shrink: (span: bigint) => void,
+): Promise<{ events: PaidEvent[]; to: bigint }> {
+  let end = to;
+  for (;;) {
+    try {
+      return { events: await readPaidEvents(client, { address, fromBlock: from, toBlock: end }), to: end };
+    } catch (error) {
+      if (end === from || !isLogRangeTooLarge(error)) throw error;
+      end = from + (end - from) / 2n;
+      shrink(end - from + 1n);
+    }
+  }
+}
+
+/**
+ * The headers a batch stores: every block that holds an event, every block within `reorgDepth` of
+ * the safe head (so a reorganisation finds its common ancestor exactly) and the batch's last block
+ * (the new cursor), last in the list. Each event must lie on those canonical blocks: a log from a
+ * block the chain has since replaced fails the batch, which is then read again.
+ */
+async function headersFor(
+  client: ChainDeps['client'],
+  events: PaidEvent[],
+  from: bigint,
+  to: bigint,
+  denseFrom: bigint,
+): Promise<BlockHeader[]> {
+  const numbers = new Set<bigint>(events.map((e) => e.blockNumber));
+  for (let n = from > denseFrom ? from : denseFrom; n < to; n++) numbers.add(n);
+  numbers.delete(to);
+  const wanted = [...numbers].sort((a, b) => (a < b ? -1 : 1));
+  wanted.push(to);
+  const found = await readBlockHeaders(client, wanted);
+  const byNumber = new Map<bigint, BlockHeader>();
+  found.forEach((header, i) => {
+    if (!header)
+      throw new Error(`block ${wanted[i]} is no longer on the chain; the batch will be read again`);
+    byNumber.set(header.number, header);
+  });
+  for (const event of events) {
+    if (byNumber.get(event.blockNumber)?.hash !== event.blockHash) {
+      throw new Error(
+        `block ${event.blockNumber} changed while it was read (reorganisation); the batch will be read again`,
+      );
+    }
+  }
+  return found as BlockHeader[];
+}
+
+/**
+ * The cursor's block left the chain: finds the newest stored block still on it (the common ancestor),
+ * revokes what the blocks after it granted, forgets them and moves the cursor back, in one
+ * transaction. With no stored block left on the chain, the ancestor is the block before `startBlock`
+ * when every block since then was stored; otherwise the reorganisation is deeper than the stored
+ * history and the pass fails with what to do.
+ */
+async function rewind(
+  deps: IndexChainDeps,
+  key: { chainId: number; contract: Address },
+  cursor: ChainCursor,
+  startBlock: bigint,
+  reorgDepth: number,
+): Promise<OrphanedRange> {
+  const tip = cursor.blockNumber as bigint;
+  const stored = await recentChainBlocks(deps.orm.em.fork(), key.chainId, tip - 1n, reorgDepth);
+  const canonical = await readBlockHeaders(
+    deps.chain.client,
+    stored.map((b) => b.number),
+  );
+  const index = stored.findIndex((block, i) => canonical[i]?.hash === block.hash);
+  let ancestor: { number: bigint; hash: string } | null;
+  if (index >= 0) {
+    ancestor = stored[index] as { number: bigint; hash: string };
+  } else if (tip - startBlock < BigInt(reorgDepth)) {
+    ancestor = null;
+  } else {
+    throw new Error(
+      `reorganisation deeper than the ${reorgDepth} stored blocks below block ${tip}: ` +
+        'raise INDEXER_REORG_DEPTH or run `ppv reindex --from <block>`',
+    );
+  }
+  const orphaned: OrphanedRange = {
+    ...key,
+    fromBlock: ancestor === null ? startBlock : ancestor.number + 1n,
+    toBlock: tip,
+  };
+  await withHubScope(deps.orm, async (em) => {
+    const locked = await loadChainCursor(em, key, { forUpdate: true });
+    if (locked.blockNumber !== cursor.blockNumber || locked.blockHash !== cursor.blockHash) {
+      throw new CursorMovedError();
+    }
+    await deps.handlers.revoke(em, orphaned);
+    await deleteChainBlocksFrom(em, key.chainId, orphaned.fromBlock);
+    await moveChainCursor(em, key, ancestor, { success: false });
+  });
+  deps.logger.warn(
+    { ...key, fromBlock: orphaned.fromBlock.toString(), toBlock: orphaned.toBlock.toString() },
+    'chain reorganisation: orphaned blocks revoked and read again',
+  );
+  return orphaned;
+}
