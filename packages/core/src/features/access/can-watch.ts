@@ -69,13 +69,17 @@ export async function canWatch(
 ): Promise<AccessDecision> {
   if (video.status !== 'ready' || !userId || userId === video.creatorId)
     return decideAccess(userId, video, NO_STANDING);
-  const [user, membership, allowlisted, purchased, blocked] = await Promise.all([
-    em.findOne(UserEntity, { id: userId }),
-    em.findOne(MembershipEntity, { tenantId: video.tenantId, userId }),
-    em.findOne(AllowlistEntryEntity, { videoId: video.id, userId }),
-    hasActivePurchase(em, { userId, videoId: video.id, at }),
-    isBlockedByCreator(em, { tenantId: video.tenantId, creatorId: video.creatorId, userId }),
-  ]);
+  // One after another: they share the transaction's one connection, which runs a query at a time
+  // anyway (pg deprecates queueing them on a client that is still busy).
+  const user = await em.findOne(UserEntity, { id: userId });
+  const membership = await em.findOne(MembershipEntity, { tenantId: video.tenantId, userId });
+  const allowlisted = await em.findOne(AllowlistEntryEntity, { videoId: video.id, userId });
+  const purchased = await hasActivePurchase(em, { userId, videoId: video.id, at });
+  const blocked = await isBlockedByCreator(em, {
+    tenantId: video.tenantId,
+    creatorId: video.creatorId,
+    userId,
+  });
   return decideAccess(userId, video, {
     isHubAdmin: user?.isHubAdmin ?? false,
     role: membership?.role ?? null,

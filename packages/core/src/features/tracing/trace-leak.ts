@@ -74,11 +74,9 @@ export async function traceLeakedFile(
     }
     if (!best) return verdict;
     const session = await em.findOneOrFail(PlaybackSessionEntity, { id: best.result.sessionId });
-    const [viewer, tenant, video] = await Promise.all([
-      em.findOneOrFail(UserEntity, { id: session.userId }),
-      em.findOneOrFail(TenantEntity, { id: session.tenantId }),
-      em.findOneOrFail(VideoEntity, { id: session.videoId }),
-    ]);
+    const viewer = await em.findOneOrFail(UserEntity, { id: session.userId });
+    const tenant = await em.findOneOrFail(TenantEntity, { id: session.tenantId });
+    const video = await em.findOneOrFail(VideoEntity, { id: session.videoId });
     verdict.verdict = 'match';
     verdict.match = {
       sessionId: session.id,
