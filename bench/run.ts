@@ -18,6 +18,7 @@ const benches = [
   'player-size',
   'storefront',
   'gas',
+  'payments',
 ];
 
 const wanted = process.argv.slice(2);

@@ -324,6 +324,114 @@ const matrix: Record<string, Attack> = {
       reason: 'payment_required',
     });
   },
+  'rates.setTokenRate': authed(
+    (c) =>
+      c.api.rates.setTokenRate({ token: 'ETH', usdPerToken: '1', validUntil: new Date(Date.now() + 6e4) }),
+    async (f) => {
+      await expect(
+        f.intruderOnA.api.rates.setTokenRate({
+          token: 'ETH',
+          usdPerToken: '1',
+          validUntil: new Date(Date.now() + 6e4),
+        }),
+      ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    },
+  ),
+  'rates.tokenRates': authed(
+    (c) => c.api.rates.tokenRates({ token: 'ETH' }),
+    async (f) => {
+      await expect(f.intruderOnA.api.rates.tokenRates({ token: 'ETH' })).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+      });
+    },
+  ),
+  'rates.setDisplayRate': authed(
+    (c) => c.api.rates.setDisplayRate({ currency: 'IDR', rate: '1' }),
+    async (f) => {
+      await expect(
+        f.intruderOnA.api.rates.setDisplayRate({ currency: 'IDR', rate: '1' }),
+      ).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+      });
+      expect((await f.ownerA.api.tenant.settings()).displayCurrency).toBe('USD');
+    },
+  ),
+  'rates.displayRates': authed(
+    (c) => c.api.rates.displayRates({}),
+    async (f) => {
+      await expect(f.intruderOnA.api.rates.displayRates({})).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    },
+  ),
+  'checkout.quote': async (f) => {
+    await expect(
+      f.intruderOnA.api.checkout.quote({ videoId: f.videoOfB, token: 'USDC' }),
+    ).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    await expect(
+      f.tokenOfBOnA.api.checkout.quote({ videoId: f.a.videoId, token: 'USDC' }),
+    ).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+    });
+  },
+  'checkout.createInvoice': authed(
+    (c, f) => c.api.checkout.createInvoice({ videoId: f.a.videoId, token: 'USDC' }),
+    async (f) => {
+      await expect(
+        f.intruderOnA.api.checkout.createInvoice({ videoId: f.videoOfB, token: 'USDC' }),
+      ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    },
+  ),
+  // Paying another tenant's invoice on a real chain: payments/submit-transaction.test.ts.
+  'payments.submitTransaction': authed((c) =>
+    c.api.payments.submitTransaction({ txHash: `0x${'1'.repeat(64)}` }),
+  ),
+  'payments.status': authed(
+    (c, f) => c.api.payments.status({ invoiceId: f.a.videoId }),
+    async (f) => {
+      await expect(f.intruderOnA.api.payments.status({ invoiceId: f.a.videoId })).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+      });
+    },
+  ),
+  'blocks.list': authed(
+    (c) => c.api.blocks.list(),
+    async (f) => {
+      await expect(f.intruderOnA.api.blocks.list()).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    },
+  ),
+  'blocks.add': authed(
+    (c, f) => c.api.blocks.add({ who: f.ownerA.username }),
+    async (f) => {
+      await expect(f.intruderOnA.api.blocks.add({ who: f.ownerA.username })).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+      });
+    },
+  ),
+  'blocks.remove': authed(
+    (c, f) => c.api.blocks.remove({ who: f.ownerA.username }),
+    async (f) => {
+      await expect(f.intruderOnA.api.blocks.remove({ who: f.ownerA.username })).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+      });
+    },
+  ),
+  'ledger.earnings': authed(
+    (c) => c.api.ledger.earnings({ as: 'tenant' }),
+    async (f) => {
+      for (const as of ['creator', 'tenant', 'hub'] as const) {
+        await expect(f.intruderOnA.api.ledger.earnings({ as })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      }
+    },
+  ),
+  'ledger.exportCsv': authed(
+    (c) => c.api.ledger.exportCsv({ as: 'tenant' }),
+    async (f) => {
+      for (const as of ['creator', 'tenant', 'hub'] as const) {
+        await expect(f.intruderOnA.api.ledger.exportCsv({ as })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      }
+    },
+  ),
 };
 
 let h: Harness;

@@ -9,6 +9,14 @@ export { queueEmail } from './features/email/queue-email';
 export { sendOutboxEmail } from './features/email/send-outbox-email';
 export { checkHealth, type Health } from './features/health/check-health';
 export { sweepExpired } from './features/maintenance/sweep-expired';
+export {
+  type ChainPaidEvent,
+  GRANTING_STATUSES,
+  type RecordedPayment,
+  type RecordPaidEventsDeps,
+  recordPaidEvents,
+} from './features/payments/record-paid-events';
+export { type RevokeBlocksInput, type RevokedPayment, revokeBlocks } from './features/payments/revoke-blocks';
 export { playbackTokenOf } from './features/playback/authorize-playback';
 export { fetchPlaybackKey, KEY_FETCHES_PER_WINDOW } from './features/playback/fetch-key';
 export { masterPlaylist } from './features/playback/master-playlist';

@@ -1,7 +1,12 @@
 import { accessRouter } from './features/access-check/access-check.router';
 import { apiTokensRouter } from './features/api-tokens/api-tokens.router';
 import { authRouter } from './features/auth/auth.router';
+import { blocksRouter } from './features/blocks/blocks.router';
+import { checkoutRouter } from './features/checkout/checkout.router';
+import { ledgerRouter } from './features/ledger/ledger.router';
+import { paymentsRouter } from './features/payments/payments.router';
 import { playbackRouter } from './features/playback/playback.router';
+import { ratesRouter } from './features/rates/rates.router';
 import { siweRouter } from './features/siwe/siwe.router';
 import { hubRouter, tenantRouter } from './features/tenants/tenants.router';
 import { videosRouter } from './features/videos/videos.router';
@@ -16,6 +21,11 @@ export const appRouter = router({
   videos: videosRouter,
   playback: playbackRouter,
   access: accessRouter,
+  rates: ratesRouter,
+  checkout: checkoutRouter,
+  payments: paymentsRouter,
+  blocks: blocksRouter,
+  ledger: ledgerRouter,
 });
 
 export type AppRouter = typeof appRouter;

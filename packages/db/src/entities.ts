@@ -322,6 +322,8 @@ export interface Video {
   segmentCount?: number | null;
   renditions: Opt<RenditionInfo[]>;
   hasPreview: Opt<boolean>;
+  /** A purchase grants this many hours of access; null: for good. */
+  rentalHours?: number | null;
   createdAt: Opt<Date>;
   updatedAt: Opt<Date>;
   readyAt?: Date | null;
@@ -353,6 +355,7 @@ export const VideoEntity = new EntitySchema<Video>({
     segmentCount: { type: 'integer', nullable: true },
     renditions: { type: 'json', onCreate: () => [] },
     hasPreview: { type: 'boolean', default: false },
+    rentalHours: { type: 'integer', nullable: true },
     createdAt,
     updatedAt: { type: 'Date', onCreate: () => new Date(), onUpdate: () => new Date() },
     readyAt: { type: 'Date', nullable: true },
@@ -437,6 +440,278 @@ export const PlaybackSessionEntity = new EntitySchema<PlaybackSession>({
   },
 });
 
+/** Admin-set USD value of a non-stable token (hub-level). Rows are history: never updated. */
+export interface TokenRate {
+  id: Opt<string>;
+  chainId: number;
+  /** Lower-case contract address; NATIVE_TOKEN (0x000…000) for the native coin. */
+  token: string;
+  symbol: string;
+  /** Millionths of a US dollar per whole token, as a decimal string (an integer). */
+  usdMicrosPerToken: string;
+  validFrom: Date;
+  validUntil: Date;
+  setBy?: string | null;
+  createdAt: Opt<Date>;
+}
+
+export const TokenRateEntity = new EntitySchema<TokenRate>({
+  name: 'TokenRate',
+  tableName: 'token_rates',
+  properties: {
+    id: { type: 'bigint', primary: true, autoincrement: true },
+    chainId: { type: 'integer' },
+    token: { type: 'string' },
+    symbol: { type: 'string' },
+    usdMicrosPerToken: { type: 'decimal', columnType: 'numeric(38,0)' },
+    validFrom: { type: 'Date' },
+    validUntil: { type: 'Date' },
+    setBy: { type: 'uuid', nullable: true },
+    createdAt,
+  },
+});
+
+export interface TenantDisplayRate {
+  id: Opt<string>;
+  tenantId: string;
+  currency: string;
+  /** Units of the currency per US dollar, as a decimal string. */
+  rate: string;
+  setBy?: string | null;
+  validFrom: Opt<Date>;
+}
+
+export const TenantDisplayRateEntity = new EntitySchema<TenantDisplayRate>({
+  name: 'TenantDisplayRate',
+  tableName: 'tenant_display_rates',
+  properties: {
+    id: { type: 'bigint', primary: true, autoincrement: true },
+    tenantId: { type: 'uuid' },
+    currency: { type: 'string' },
+    rate: { type: 'decimal' },
+    setBy: { type: 'uuid', nullable: true },
+    validFrom: { type: 'Date', onCreate: () => new Date() },
+  },
+});
+
+export type InvoiceStatus = 'open' | 'paid' | 'expired';
+
+/** Exactly what the hub signed. Addresses and hashes are lower-case hex; amounts decimal strings. */
+export interface Invoice {
+  id: Opt<string>;
+  tenantId: string;
+  viewerId: string;
+  videoId: string;
+  invoiceId: string;
+  chainId: number;
+  contract: string;
+  payer: string;
+  token: string;
+  tokenSymbol: string;
+  amount: string;
+  creatorAddress: string;
+  tenantAddress: string;
+  hubAddress: string;
+  creatorBps: number;
+  tenantBps: number;
+  hubBps: number;
+  videoIdHash: string;
+  /** Unix seconds. */
+  deadline: number;
+  signature: string;
+  priceCents: number;
+  tokenRateId?: string | null;
+  rentalHours?: number | null;
+  status: Opt<InvoiceStatus>;
+  createdAt: Opt<Date>;
+  paidAt?: Date | null;
+}
+
+export const InvoiceEntity = new EntitySchema<Invoice>({
+  name: 'Invoice',
+  tableName: 'invoices',
+  properties: {
+    id,
+    tenantId: { type: 'uuid' },
+    viewerId: { type: 'uuid' },
+    videoId: { type: 'uuid' },
+    invoiceId: { type: 'string' },
+    chainId: { type: 'integer' },
+    contract: { type: 'string' },
+    payer: { type: 'string' },
+    token: { type: 'string' },
+    tokenSymbol: { type: 'string' },
+    amount: { type: 'decimal', columnType: 'numeric(78,0)' },
+    creatorAddress: { type: 'string' },
+    tenantAddress: { type: 'string' },
+    hubAddress: { type: 'string' },
+    creatorBps: { type: 'integer' },
+    tenantBps: { type: 'integer' },
+    hubBps: { type: 'integer' },
+    videoIdHash: { type: 'string' },
+    deadline: { type: new BigIntType('number') },
+    signature: { type: 'string' },
+    priceCents: { type: 'integer' },
+    tokenRateId: { type: 'bigint', nullable: true },
+    rentalHours: { type: 'integer', nullable: true },
+    status: { type: 'string', default: 'open' },
+    createdAt,
+    paidAt: { type: 'Date', nullable: true },
+  },
+});
+
+export type PaymentStatus =
+  | 'credited'
+  | 'overpaid'
+  | 'late'
+  | 'underpaid'
+  | 'mismatch'
+  | 'duplicate'
+  | 'unknown_invoice'
+  | 'orphaned';
+
+/** One `Paid` event as recorded (written by the payments repository). */
+export interface Payment {
+  id: Opt<string>;
+  tenantId?: string | null;
+  chainId: number;
+  contract: string;
+  txHash: string;
+  logIndex: number;
+  blockNumber: number;
+  blockHash: string;
+  invoiceRef?: string | null;
+  invoiceId: string;
+  payer: string;
+  token: string;
+  amount: string;
+  creatorShare: string;
+  tenantShare: string;
+  hubShare: string;
+  status: PaymentStatus;
+  problem?: string | null;
+  recordedAt: Opt<Date>;
+  orphanedAt?: Date | null;
+}
+
+export const PaymentEntity = new EntitySchema<Payment>({
+  name: 'Payment',
+  tableName: 'payments',
+  properties: {
+    id,
+    tenantId: { type: 'uuid', nullable: true },
+    chainId: { type: 'integer' },
+    contract: { type: 'string' },
+    txHash: { type: 'string' },
+    logIndex: { type: 'integer' },
+    blockNumber: { type: new BigIntType('number') },
+    blockHash: { type: 'string' },
+    invoiceRef: { type: 'uuid', nullable: true },
+    invoiceId: { type: 'string' },
+    payer: { type: 'string' },
+    token: { type: 'string' },
+    amount: { type: 'decimal', columnType: 'numeric(78,0)' },
+    creatorShare: { type: 'decimal', columnType: 'numeric(78,0)' },
+    tenantShare: { type: 'decimal', columnType: 'numeric(78,0)' },
+    hubShare: { type: 'decimal', columnType: 'numeric(78,0)' },
+    status: { type: 'string' },
+    problem: { type: 'text', nullable: true },
+    recordedAt: { type: 'Date', onCreate: () => new Date() },
+    orphanedAt: { type: 'Date', nullable: true },
+  },
+});
+
+export interface Entitlement {
+  id: Opt<string>;
+  tenantId: string;
+  userId: string;
+  videoId: string;
+  source: 'purchase' | 'allowlist';
+  paymentId?: string | null;
+  grantedAt: Opt<Date>;
+  expiresAt?: Date | null;
+  revokedAt?: Date | null;
+  revokeReason?: string | null;
+}
+
+export const EntitlementEntity = new EntitySchema<Entitlement>({
+  name: 'Entitlement',
+  tableName: 'entitlements',
+  properties: {
+    id,
+    tenantId: { type: 'uuid' },
+    userId: { type: 'uuid' },
+    videoId: { type: 'uuid' },
+    source: { type: 'string' },
+    paymentId: { type: 'uuid', nullable: true },
+    grantedAt: { type: 'Date', onCreate: () => new Date() },
+    expiresAt: { type: 'Date', nullable: true },
+    revokedAt: { type: 'Date', nullable: true },
+    revokeReason: { type: 'text', nullable: true },
+  },
+});
+
+export interface CreatorBlock {
+  tenantId: string;
+  creatorId: string;
+  userId: string;
+  reason?: string | null;
+  createdAt: Opt<Date>;
+}
+
+export const CreatorBlockEntity = new EntitySchema<CreatorBlock>({
+  name: 'CreatorBlock',
+  tableName: 'creator_blocks',
+  properties: {
+    tenantId: { type: 'uuid', primary: true },
+    creatorId: { type: 'uuid', primary: true },
+    userId: { type: 'uuid', primary: true },
+    reason: { type: 'text', nullable: true },
+    createdAt,
+  },
+});
+
+export type LedgerParty = 'creator' | 'tenant' | 'hub';
+
+export interface LedgerEntry {
+  id: Opt<string>;
+  tenantId: string;
+  paymentId: string;
+  kind: 'share' | 'reversal';
+  party: LedgerParty;
+  partyUserId?: string | null;
+  address: string;
+  videoId?: string | null;
+  chainId: number;
+  token: string;
+  tokenSymbol: string;
+  /** Smallest token units, negative for a reversal. */
+  amount: string;
+  usdCents: number;
+  createdAt: Opt<Date>;
+}
+
+export const LedgerEntryEntity = new EntitySchema<LedgerEntry>({
+  name: 'LedgerEntry',
+  tableName: 'ledger_entries',
+  properties: {
+    id: { type: 'bigint', primary: true, autoincrement: true },
+    tenantId: { type: 'uuid' },
+    paymentId: { type: 'uuid' },
+    kind: { type: 'string' },
+    party: { type: 'string' },
+    partyUserId: { type: 'uuid', nullable: true },
+    address: { type: 'string' },
+    videoId: { type: 'uuid', nullable: true },
+    chainId: { type: 'integer' },
+    token: { type: 'string' },
+    tokenSymbol: { type: 'string' },
+    amount: { type: 'decimal', columnType: 'numeric(78,0)' },
+    usdCents: { type: new BigIntType('number') },
+    createdAt,
+  },
+});
+
 export const entities = [
   TenantEntity,
   TenantHostnameEntity,
@@ -453,4 +728,11 @@ export const entities = [
   VideoKeyEntity,
   AllowlistEntryEntity,
   PlaybackSessionEntity,
+  TokenRateEntity,
+  TenantDisplayRateEntity,
+  InvoiceEntity,
+  PaymentEntity,
+  EntitlementEntity,
+  CreatorBlockEntity,
+  LedgerEntryEntity,
 ];

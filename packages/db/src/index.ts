@@ -12,6 +12,27 @@ export {
   touchSession,
   type UserProfile,
 } from './repositories/auth';
+export {
+  creditPayments,
+  type EarningsRow,
+  eventKey,
+  grantPurchases,
+  hasActivePurchase,
+  isBlockedByCreator,
+  type LedgerLine,
+  type LedgerShare,
+  type LockedInvoice,
+  listLedgerLines,
+  lockInvoicesByChainIds,
+  lockViewerVideo,
+  type OrphanedPayment,
+  orphanPayments,
+  type PaymentRow,
+  type PurchaseGrant,
+  reversePayment,
+  sumEarnings,
+  upsertPayments,
+} from './repositories/payments';
 export { findPlaybackGrant, type PlaybackGrant, recordKeyFetch } from './repositories/playback';
 export {
   searchVideos,

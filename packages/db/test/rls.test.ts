@@ -64,6 +64,12 @@ describe('row-level security', () => {
         'api_tokens',
         'outbox_emails',
         'audit_log',
+        'tenant_display_rates',
+        'invoices',
+        'payments',
+        'entitlements',
+        'creator_blocks',
+        'ledger_entries',
       ]) {
         const { rows } = await client.query(`SELECT count(*)::int AS n FROM ${table}`);
         expect(rows[0].n, table).toBe(0);

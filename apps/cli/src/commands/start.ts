@@ -79,7 +79,11 @@ export async function startStack(
 
     const deps = await createDeps(env, { databaseUrl, rpcUrl, logger });
     stops.push(() => deps.orm.close(true));
-    const seeded = env.NODE_ENV !== 'production' && (await seed(deps, env.DEFAULT_TENANT));
+    const seeded =
+      env.NODE_ENV !== 'production' &&
+      (await seed(deps, env.DEFAULT_TENANT, {
+        viewerWallets: devChain ? DEMO_WALLETS.map((w) => w.address) : [],
+      }));
 
     let worker: RunningWorker | undefined;
     if (env.RUN_WORKER) {
@@ -215,7 +219,10 @@ function printBanner(info: {
       `  splitter      ${info.devChain.splitter}`,
       `  TestUSD       ${info.devChain.stablecoin} (6 decimals; ${(DEV_FUND_AMOUNT / 1_000_000n).toLocaleString('en-US')} minted to each wallet below when deployed)`,
       `  hub payout    ${info.devChain.hubPayoutWallet}`,
-      ...DEMO_WALLETS.map((w, i) => `  wallet ${i + 1}      ${w.address}  key ${w.privateKey}`),
+      ...DEMO_WALLETS.map(
+        (w, i) =>
+          `  wallet ${i + 1}      ${w.address}  key ${w.privateKey}  (linked to ${demoAccounts.viewers[i]?.username})`,
+      ),
       '',
     );
   }

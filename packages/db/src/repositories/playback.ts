@@ -1,5 +1,6 @@
 import type { Role, VideoStatus } from '../entities';
 import type { EntityManager } from '../orm';
+import { activePurchaseSql, creatorBlockSql } from './payments';
 
 /**
  * Everything a `/play/<sessionId>/…` request needs to decide and answer, read in one query through
@@ -20,7 +21,13 @@ export interface PlaybackGrant {
   /** The video's sealed content key, IV and sealed segment secret; null when it has none. */
   key: { sealedKey: Buffer; iv: Buffer; sealedSegmentSecret: Buffer } | null;
   /** What access decisions need to know of the session's viewer in this tenant. */
-  viewer: { isHubAdmin: boolean; role: Role | null; allowlisted: boolean };
+  viewer: {
+    isHubAdmin: boolean;
+    role: Role | null;
+    allowlisted: boolean;
+    purchased: boolean;
+    blocked: boolean;
+  };
   /** Keys handed out to this session since `keyFetchesSince` (0 and null without it). */
   recentKeyFetches: { count: number; oldestAt: Date | null };
 }
@@ -43,6 +50,8 @@ interface PlaybackGrantRow {
   is_hub_admin: boolean;
   role: Role | null;
   allowlisted: boolean;
+  purchased: boolean;
+  blocked: boolean;
   recent_key_fetches: number;
   oldest_recent_fetch: number | null;
 }
@@ -58,6 +67,8 @@ const playbackGrantSql = `
          coalesce(u.is_hub_admin, false) AS is_hub_admin, m.role,
          EXISTS (SELECT 1 FROM video_allowlist a WHERE a.video_id = s.video_id AND a.user_id = s.user_id)
            AS allowlisted,
+         EXISTS (${activePurchaseSql('s.video_id', 's.user_id', '?')}) AS purchased,
+         EXISTS (${creatorBlockSql('s.tenant_id', 'v.creator_id', 's.user_id')}) AS blocked,
          f.n AS recent_key_fetches, ${epochMs('f.oldest')} AS oldest_recent_fetch
     FROM playback_sessions s
     LEFT JOIN videos v ON v.id = s.video_id
@@ -75,14 +86,15 @@ const toDate = (ms: number | null) => (ms === null ? null : new Date(ms));
 
 /**
  * A playback session with its video, the video's sealed keys, its viewer's standing (hub admin,
- * membership role, allowlisted) and, with `keyFetchesSince`, how many keys it fetched since then:
+ * membership role, allowlisted, an active purchase at `at`, blocked by the creator) and, with `keyFetchesSince`, how many keys it fetched since then:
  * one round trip. Null when this tenant has no such session.
  */
 export async function findPlaybackGrant(
   em: EntityManager,
-  input: { sessionId: string; keyFetchesSince: Date | null },
+  input: { sessionId: string; keyFetchesSince: Date | null; at: Date },
 ): Promise<PlaybackGrant | null> {
   const [row] = await em.execute<PlaybackGrantRow[]>(playbackGrantSql, [
+    input.at,
     input.keyFetchesSince,
     input.sessionId,
   ]);
@@ -110,7 +122,13 @@ export async function findPlaybackGrant(
       row.sealed_key && row.iv && row.sealed_segment_secret
         ? { sealedKey: row.sealed_key, iv: row.iv, sealedSegmentSecret: row.sealed_segment_secret }
         : null,
-    viewer: { isHubAdmin: row.is_hub_admin, role: row.role, allowlisted: row.allowlisted },
+    viewer: {
+      isHubAdmin: row.is_hub_admin,
+      role: row.role,
+      allowlisted: row.allowlisted,
+      purchased: row.purchased,
+      blocked: row.blocked,
+    },
     recentKeyFetches: { count: row.recent_key_fetches, oldestAt: toDate(row.oldest_recent_fetch) },
   };
 }

@@ -419,6 +419,7 @@ export type HubRouter = TRPCBuiltRouter<
             creatorId: string;
             priceCents: number;
             previewSeconds: number;
+            rentalHours: null | number;
             status: "error" | "queued" | "processing" | "ready";
             durationSeconds: null | number;
             width: null | number;
@@ -446,6 +447,7 @@ export type HubRouter = TRPCBuiltRouter<
           creatorId: string;
           priceCents: number;
           previewSeconds: number;
+          rentalHours: null | number;
           status: "error" | "queued" | "processing" | "ready";
           durationSeconds: null | number;
           width: null | number;
@@ -464,6 +466,7 @@ export type HubRouter = TRPCBuiltRouter<
           description?: undefined | string;
           priceCents?: undefined | number;
           previewSeconds?: undefined | number;
+          rentalHours?: undefined | null | number;
         };
         output: {
           progress: number;
@@ -483,6 +486,7 @@ export type HubRouter = TRPCBuiltRouter<
           creatorId: string;
           priceCents: number;
           previewSeconds: number;
+          rentalHours: null | number;
           status: "error" | "queued" | "processing" | "ready";
           durationSeconds: null | number;
           width: null | number;
@@ -595,12 +599,270 @@ export type HubRouter = TRPCBuiltRouter<
         output: {
           videoId: string;
           allowed: true;
-          grant: "admin" | "owner" | "free" | "allowlist";
+          grant: "admin" | "owner" | "free" | "allowlist" | "purchase";
         } | {
           videoId: string;
           allowed: false;
-          reason: "sign_in_required" | "payment_required" | "not_ready";
+          reason: "sign_in_required" | "payment_required" | "blocked" | "not_ready";
           message: string;
+        };
+        meta: object;
+      }>;
+    };
+    rates: {
+      setTokenRate: TRPCMutationProcedure<{
+        input: {
+          token: string;
+          usdPerToken: string;
+          validUntil: unknown;
+          validFrom?: unknown;
+        };
+        output: {
+          id: string;
+          symbol: string;
+          token: string;
+          chainId: number;
+          usdMicrosPerToken: string;
+          validFrom: Date;
+          validUntil: Date;
+          setBy: null | string;
+          createdAt: Date;
+        };
+        meta: object;
+      }>;
+      tokenRates: TRPCQueryProcedure<{
+        input: {
+          token: string;
+          limit?: undefined | number;
+        };
+        output: Array<{
+          id: string;
+          symbol: string;
+          token: string;
+          chainId: number;
+          usdMicrosPerToken: string;
+          validFrom: Date;
+          validUntil: Date;
+          setBy: null | string;
+          createdAt: Date;
+        }>;
+        meta: object;
+      }>;
+      setDisplayRate: TRPCMutationProcedure<{
+        input: {
+          currency: string;
+          rate: string;
+        };
+        output: {
+          currency: string;
+          rate: string;
+        };
+        meta: object;
+      }>;
+      displayRates: TRPCQueryProcedure<{
+        input: {
+          limit?: undefined | number;
+        };
+        output: Array<{
+          currency: string;
+          rate: string;
+          setBy: null | string;
+          validFrom: Date;
+        }>;
+        meta: object;
+      }>;
+    };
+    checkout: {
+      quote: TRPCQueryProcedure<{
+        input: {
+          videoId: string;
+          token: string;
+        };
+        output: {
+          videoId: string;
+          priceCents: number;
+          token: {
+            symbol: string;
+            address: string;
+            decimals: number;
+            stable: boolean;
+          };
+          amount: string;
+          rate: null | {
+            id: string;
+            usdMicrosPerToken: string;
+            validUntil: Date;
+          };
+          display: {
+            currency: string;
+            rate: string;
+            amount: string;
+          };
+          quotedAt: Date;
+          expiresAt: Date;
+        };
+        meta: object;
+      }>;
+      createInvoice: TRPCMutationProcedure<{
+        input: {
+          videoId: string;
+          token: string;
+          payer?: undefined | string;
+        };
+        output: {
+          id: string;
+          videoId: string;
+          status: "expired" | "open" | "paid";
+          reused: boolean;
+          chainId: number;
+          splitter: `0x${string}`;
+          method: "payNative" | "payToken";
+          token: {
+            symbol: string;
+            address: `0x${string}`;
+            decimals: number;
+          };
+          priceCents: number;
+          invoice: {
+            tenant: string | number;
+            token: string | number;
+            creator: string | number;
+            hub: string | number;
+            payer: string | number;
+            invoiceId: string | number;
+            amount: string | number;
+            creatorBps: string | number;
+            tenantBps: string | number;
+            hubBps: string | number;
+            videoIdHash: string | number;
+            deadline: string | number;
+          };
+          signature: string;
+          expiresAt: Date;
+        };
+        meta: object;
+      }>;
+    };
+    payments: {
+      submitTransaction: TRPCMutationProcedure<{
+        input: {
+          txHash: string;
+        };
+        output: {
+          status: "pending";
+          confirmations: number;
+          required: number;
+          message: string;
+        } | {
+          status: "confirmed";
+          confirmations: number;
+          required: number;
+          payments: Array<{
+            chainId: number;
+            txHash: string;
+            logIndex: number;
+            invoiceId: string;
+            paymentId: null | string;
+            status: null | "credited" | "overpaid" | "late" | "underpaid" | "mismatch" | "duplicate" | "unknown_invoice" | "orphaned";
+            problem: null | string;
+            tenantId: null | string;
+            granted: boolean;
+          }>;
+        };
+        meta: object;
+      }>;
+      status: TRPCQueryProcedure<{
+        input: {
+          invoiceId: string;
+        };
+        output: {
+          id: string;
+          invoiceId: string;
+          videoId: string;
+          status: "expired" | "open" | "paid";
+          expiresAt: Date;
+          paidAt: null | Date;
+          payments: Array<{
+            txHash: string;
+            logIndex: number;
+            blockNumber: number;
+            status: "credited" | "overpaid" | "late" | "underpaid" | "mismatch" | "duplicate" | "unknown_invoice" | "orphaned";
+            problem: null | string;
+            amount: string;
+            recordedAt: Date;
+          }>;
+          canWatch: boolean;
+        };
+        meta: object;
+      }>;
+    };
+    blocks: {
+      list: TRPCQueryProcedure<{
+        input: void;
+        output: Array<{
+          userId: string;
+          username: string;
+          reason: null | string;
+          createdAt: Date;
+        }>;
+        meta: object;
+      }>;
+      add: TRPCMutationProcedure<{
+        input: {
+          who: string;
+          reason?: undefined | string;
+        };
+        output: {
+          userId: string;
+          username: string;
+        };
+        meta: object;
+      }>;
+      remove: TRPCMutationProcedure<{
+        input: {
+          who: string;
+        };
+        output: {
+          userId: string;
+          username: string;
+        };
+        meta: object;
+      }>;
+    };
+    ledger: {
+      earnings: TRPCQueryProcedure<{
+        input: {
+          as: "tenant" | "creator" | "hub";
+          from?: unknown;
+          to?: unknown;
+        };
+        output: {
+          as: "tenant" | "creator" | "hub";
+          from: Date;
+          to: Date;
+          tokens: {
+            chainId: number;
+            token: string;
+            tokenSymbol: string;
+            amount: string;
+            usdCents: number;
+            payments: number;
+          }[];
+          usdCents: number;
+        };
+        meta: object;
+      }>;
+      exportCsv: TRPCQueryProcedure<{
+        input: {
+          as: "tenant" | "creator" | "hub";
+          from?: unknown;
+          to?: unknown;
+        };
+        output: {
+          filename: string;
+          contentType: string;
+          lines: number;
+          csv: string;
         };
         meta: object;
       }>;

@@ -11,6 +11,7 @@ export type AccessCheck =
 const messages: Record<AccessDenial, string> = {
   sign_in_required: 'Sign in to watch this video',
   payment_required: 'This video is pay-per-view: buy a view to watch it',
+  blocked: 'The creator of this video has blocked you',
   not_ready: 'This video is not ready to play yet',
 };
 
@@ -26,7 +27,7 @@ export async function checkAccess(
   const video = await deps.em.findOne(VideoEntity, { id: input.videoId });
   if (!video || (video.status !== 'ready' && !canManage(input.auth, video.creatorId)))
     throw notFound('Video');
-  const decision = await canWatch(deps.em, input.auth?.userId ?? null, video);
+  const decision = await canWatch(deps.em, input.auth?.userId ?? null, video, deps.clock());
   return decision.allowed
     ? { videoId: video.id, allowed: true, grant: decision.grant }
     : { videoId: video.id, allowed: false, reason: decision.reason, message: messages[decision.reason] };

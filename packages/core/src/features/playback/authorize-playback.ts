@@ -58,6 +58,7 @@ export async function authorizePlayback(
   const grant = await findPlaybackGrant(deps.em, {
     sessionId: input.sessionId,
     keyFetchesSince: input.keyFetchesSince ?? null,
+    at: now,
   });
   if (!grant) throw new AppError('NOT_FOUND', 'This playback session does not exist (any more)');
   const { session, video } = grant;

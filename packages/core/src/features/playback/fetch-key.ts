@@ -12,6 +12,7 @@ export const KEY_FETCH_WINDOW_SECONDS = 60;
 const denials = {
   sign_in_required: ['UNAUTHORIZED', 'Sign in to watch this video'],
   payment_required: ['PAYMENT_REQUIRED', 'Access to this video was withdrawn'],
+  blocked: ['FORBIDDEN', 'The creator of this video has blocked you'],
   not_ready: ['PRECONDITION_FAILED', 'This video is not ready to play'],
 } as const;
 

@@ -22,6 +22,7 @@ export interface PlaybackStart {
 const denials = {
   sign_in_required: ['UNAUTHORIZED', 'Sign in to watch this video'],
   payment_required: ['PAYMENT_REQUIRED', 'This video is pay-per-view: buy a view to watch it'],
+  blocked: ['FORBIDDEN', 'The creator of this video has blocked you'],
   not_ready: ['PRECONDITION_FAILED', 'This video is not ready to play yet'],
 } as const;
 
@@ -48,7 +49,7 @@ export async function startPlayback(
 ): Promise<PlaybackStart> {
   const video = await deps.em.findOne(VideoEntity, { id: input.videoId });
   if (!video) throw notFound('Video');
-  const access = await canWatch(deps.em, input.auth.userId, video);
+  const access = await canWatch(deps.em, input.auth.userId, video, deps.clock());
   if (!access.allowed) {
     const [code, message] = denials[access.reason];
     throw new AppError(code, message);

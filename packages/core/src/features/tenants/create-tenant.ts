@@ -9,6 +9,7 @@ import {
 } from '@ppv/db';
 import { AppError } from '../../errors';
 import { recordAudit } from '../audit/record-audit';
+import { recordDisplayRate } from '../rates/display-rates';
 import { type CreateTenantInput, createTenantInput } from './tenants.schemas';
 
 /** Creates a tenant, its custom host names and (optionally) makes an existing user its admin. */
@@ -54,6 +55,13 @@ export async function createTenant(
     await em.flush();
     // The new tenant's own rows are written in its row-level-security scope, in this transaction.
     await em.execute("SELECT set_config('app.tenant_id', ?, true)", [tenant.id]);
+    recordDisplayRate(em, {
+      tenantId: tenant.id,
+      currency: input.displayCurrency ?? 'USD',
+      rate: input.displayRate ?? '1',
+      setBy: actorUserId,
+      at: new Date(),
+    });
     if (admin) em.create(MembershipEntity, { tenantId: tenant.id, userId: admin.id, role: 'tenant_admin' });
     recordAudit(em, { tenantId: tenant.id, actorUserId, action: 'tenant.created', subject: tenant.slug });
     return tenant;

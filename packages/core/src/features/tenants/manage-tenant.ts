@@ -10,6 +10,7 @@ import type { AuthInfo } from '../../context';
 import type { TenantDeps } from '../../deps';
 import { AppError, notFound } from '../../errors';
 import { recordAudit } from '../audit/record-audit';
+import { recordDisplayRate } from '../rates/display-rates';
 import type { UpdateTenantInput } from './tenants.schemas';
 
 /** What anyone may know of a tenant: its storefront branding. */
@@ -63,7 +64,17 @@ export async function updateTenant(
     (k) => input.changes[k as keyof UpdateTenantInput] !== undefined,
   );
   if (changed.length === 0) throw new AppError('BAD_REQUEST', 'Nothing to change');
+  const before = { currency: tenant.displayCurrency, rate: tenant.displayRate };
   deps.em.assign(tenant, input.changes);
+  if (tenant.displayCurrency !== before.currency || Number(tenant.displayRate) !== Number(before.rate)) {
+    recordDisplayRate(deps.em, {
+      tenantId: deps.tenantId,
+      currency: tenant.displayCurrency,
+      rate: tenant.displayRate,
+      setBy: input.auth.userId,
+      at: deps.clock(),
+    });
+  }
   recordAudit(deps.em, {
     tenantId: deps.tenantId,
     actorUserId: input.auth.userId,

@@ -23,6 +23,7 @@ export function publicVideo(v: Video) {
     creatorId: v.creatorId,
     priceCents: v.priceCents,
     previewSeconds: v.previewSeconds,
+    rentalHours: v.rentalHours ?? null,
     status: v.status,
     durationSeconds:
       v.durationSeconds === null || v.durationSeconds === undefined ? null : Number(v.durationSeconds),
@@ -104,7 +105,7 @@ export async function updateVideo(
   input: {
     auth: AuthInfo;
     videoId: string;
-    changes: Partial<Pick<Video, 'title' | 'description' | 'priceCents' | 'previewSeconds'>>;
+    changes: Partial<Pick<Video, 'title' | 'description' | 'priceCents' | 'previewSeconds' | 'rentalHours'>>;
     ip: string;
   },
 ) {
@@ -146,7 +147,8 @@ export async function deleteVideo(deps: TenantDeps, input: { auth: AuthInfo; vid
   });
 }
 
-async function findGrantee(deps: TenantDeps, who: string) {
+/** An account by username, email or wallet address (lower case). */
+export async function findGrantee(deps: TenantDeps, who: string) {
   if (/^0x[0-9a-f]{40}$/.test(who)) {
     const wallet = await deps.em.findOne(WalletEntity, { address: who });
     return wallet ? deps.em.findOne(UserEntity, { id: wallet.userId }) : null;

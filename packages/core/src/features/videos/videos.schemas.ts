@@ -26,6 +26,14 @@ export const updateVideoInput = z.object({
   description: z.string().trim().max(5000, 'Description must be at most 5,000 characters').optional(),
   priceCents: videoMetadataFields.priceCents.optional(),
   previewSeconds: z.number().int().min(0).max(600, 'Preview is at most 600 seconds').optional(),
+  /** A purchase grants this many hours of access (a rental); null: for good. */
+  rentalHours: z
+    .number()
+    .int('Rental period is whole hours')
+    .min(1, 'Rental period is at least 1 hour')
+    .max(8760, 'Rental period is at most 8,760 hours (a year)')
+    .nullable()
+    .optional(),
 });
 
 export const videoIdInput = z.object({ videoId: z.uuid('Unknown video id') });

@@ -1,0 +1,492 @@
+import type { PaymentStatus } from '../entities';
+import type { EntityManager } from '../orm';
+
+/**
+ * Raw SQL of the payment path: the row locks, upserts and sums that make recording a payment
+ * idempotent under concurrent deliveries. Each runs in the caller's transaction (`em`); row-level
+ * security applies (hub scope to work across tenants).
+ */
+
+/** An invoice locked for recording a payment of it, with the video's creator. */
+export interface LockedInvoice {
+  id: string;
+  tenantId: string;
+  viewerId: string;
+  videoId: string;
+  creatorId: string | null;
+  chainId: number;
+  contract: string;
+  payer: string;
+  token: string;
+  tokenSymbol: string;
+  amount: bigint;
+  creatorAddress: string;
+  tenantAddress: string;
+  hubAddress: string;
+  creatorBps: number;
+  tenantBps: number;
+  hubBps: number;
+  priceCents: number;
+  rentalHours: number | null;
+  status: 'open' | 'paid' | 'expired';
+}
+
+interface LockedInvoiceRow {
+  id: string;
+  invoice_id: string;
+  tenant_id: string;
+  viewer_id: string;
+  video_id: string;
+  creator_id: string | null;
+  chain_id: number;
+  contract: string;
+  payer: string;
+  token: string;
+  token_symbol: string;
+  amount: string;
+  creator_address: string;
+  tenant_address: string;
+  hub_address: string;
+  creator_bps: number;
+  tenant_bps: number;
+  hub_bps: number;
+  price_cents: number;
+  rental_hours: number | null;
+  status: LockedInvoice['status'];
+}
+
+const toLockedInvoice = (row: LockedInvoiceRow): LockedInvoice => ({
+  id: row.id,
+  tenantId: row.tenant_id,
+  viewerId: row.viewer_id,
+  videoId: row.video_id,
+  creatorId: row.creator_id,
+  chainId: row.chain_id,
+  contract: row.contract,
+  payer: row.payer,
+  token: row.token,
+  tokenSymbol: row.token_symbol,
+  amount: BigInt(row.amount),
+  creatorAddress: row.creator_address,
+  tenantAddress: row.tenant_address,
+  hubAddress: row.hub_address,
+  creatorBps: row.creator_bps,
+  tenantBps: row.tenant_bps,
+  hubBps: row.hub_bps,
+  priceCents: row.price_cents,
+  rentalHours: row.rental_hours,
+  status: row.status,
+});
+
+/**
+ * The visible invoices with these on-chain ids, locked until the transaction ends (in id order, so
+ * concurrent batches cannot deadlock), by lower-case on-chain id.
+ */
+export async function lockInvoicesByChainIds(
+  em: EntityManager,
+  invoiceIds: readonly string[],
+): Promise<Map<string, LockedInvoice>> {
+  if (invoiceIds.length === 0) return new Map();
+  const rows = await em.execute<LockedInvoiceRow[]>(
+    `SELECT i.*, v.creator_id FROM invoices i LEFT JOIN videos v ON v.id = i.video_id
+      WHERE i.invoice_id = ANY(string_to_array(?, ',')) ORDER BY i.id FOR UPDATE OF i`,
+    [invoiceIds.map((id) => id.toLowerCase()).join(',')],
+  );
+  return new Map(rows.map((row) => [row.invoice_id, toLockedInvoice(row)]));
+}
+
+/**
+ * Serialises invoice creation for one (viewer, video) until the transaction ends, so two concurrent
+ * checkouts make one invoice.
+ */
+export async function lockViewerVideo(em: EntityManager, viewerId: string, videoId: string): Promise<void> {
+  await em.execute('SELECT pg_advisory_xact_lock(hashtextextended(?, 0))', [
+    `invoice:${viewerId}:${videoId}`,
+  ]);
+}
+
+export interface PaymentRow {
+  tenantId: string | null;
+  chainId: number;
+  contract: string;
+  txHash: string;
+  logIndex: number;
+  blockNumber: bigint;
+  blockHash: string;
+  invoiceRef: string | null;
+  invoiceId: string;
+  payer: string;
+  token: string;
+  amount: bigint;
+  creatorShare: bigint;
+  tenantShare: bigint;
+  hubShare: bigint;
+  status: PaymentStatus;
+  problem: string | null;
+  at: Date;
+}
+
+/** The identity of a chain event: `<chain id>:<tx hash>:<log index>`, lower case. */
+export const eventKey = (e: { chainId: number; txHash: string; logIndex: number }) =>
+  `${e.chainId}:${e.txHash.toLowerCase()}:${e.logIndex}`;
+
+/**
+ * Records payments once per (chain, tx hash, log index), in one statement; the rows must have
+ * distinct keys. Returns, by eventKey, the ids of the rows this call wrote (new, or back from
+ * `orphaned` because the transaction was mined again); a key already recorded (a duplicate
+ * delivery, which changes nothing) is absent. Rows are written in key order so that concurrent
+ * batches wait for each other instead of deadlocking.
+ */
+export async function upsertPayments(
+  em: EntityManager,
+  payments: readonly PaymentRow[],
+): Promise<Map<string, string>> {
+  if (payments.length === 0) return new Map();
+  const sorted = [...payments].sort((a, b) => (eventKey(a) < eventKey(b) ? -1 : 1));
+  const rows = await em.execute<{ id: string; chain_id: number; tx_hash: string; log_index: number }[]>(
+    `INSERT INTO payments (tenant_id, chain_id, contract, tx_hash, log_index, block_number, block_hash,
+                           invoice_ref, invoice_id, payer, token, amount, creator_share, tenant_share,
+                           hub_share, status, problem, recorded_at)
+     VALUES ${sorted.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
+     ON CONFLICT (chain_id, tx_hash, log_index) DO UPDATE
+       SET block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash,
+           status = EXCLUDED.status, problem = EXCLUDED.problem, recorded_at = EXCLUDED.recorded_at,
+           orphaned_at = NULL
+       WHERE payments.status = 'orphaned'
+     RETURNING id, chain_id, tx_hash, log_index`,
+    sorted.flatMap((p) => [
+      p.tenantId,
+      p.chainId,
+      p.contract.toLowerCase(),
+      p.txHash.toLowerCase(),
+      p.logIndex,
+      p.blockNumber.toString(),
+      p.blockHash.toLowerCase(),
+      p.invoiceRef,
+      p.invoiceId.toLowerCase(),
+      p.payer.toLowerCase(),
+      p.token.toLowerCase(),
+      p.amount.toString(),
+      p.creatorShare.toString(),
+      p.tenantShare.toString(),
+      p.hubShare.toString(),
+      p.status,
+      p.problem,
+      p.at,
+    ]),
+  );
+  return new Map(
+    rows.map((r) => [eventKey({ chainId: r.chain_id, txHash: r.tx_hash, logIndex: r.log_index }), r.id]),
+  );
+}
+
+export interface PurchaseGrant {
+  tenantId: string;
+  userId: string;
+  videoId: string;
+  paymentId: string;
+  at: Date;
+  expiresAt: Date | null;
+}
+
+/**
+ * Grants (or renews) purchases, in one statement; at most one grant per (viewer, video). An active
+ * entitlement is kept unless the new one lasts longer; a revoked or expired one is renewed in place
+ * (one row per viewer and video). Written in (video, viewer) order, against deadlocks.
+ */
+export async function grantPurchases(em: EntityManager, grants: readonly PurchaseGrant[]): Promise<void> {
+  if (grants.length === 0) return;
+  const key = (g: PurchaseGrant) => `${g.videoId}:${g.userId}`;
+  const sorted = [...grants].sort((a, b) => (key(a) < key(b) ? -1 : 1));
+  await em.execute(
+    `INSERT INTO entitlements (tenant_id, user_id, video_id, source, payment_id, granted_at, expires_at)
+     VALUES ${sorted.map(() => "(?, ?, ?, 'purchase', ?, ?, ?::timestamptz)").join(', ')}
+     ON CONFLICT (video_id, user_id) DO UPDATE
+       SET source = 'purchase', payment_id = EXCLUDED.payment_id, granted_at = EXCLUDED.granted_at,
+           expires_at = EXCLUDED.expires_at, revoked_at = NULL, revoke_reason = NULL
+       WHERE entitlements.revoked_at IS NOT NULL
+          OR (entitlements.expires_at IS NOT NULL
+              AND (EXCLUDED.expires_at IS NULL OR EXCLUDED.expires_at > entitlements.expires_at))`,
+    sorted.flatMap((g) => [g.tenantId, g.userId, g.videoId, g.paymentId, g.at, g.expiresAt]),
+    'run',
+  );
+}
+
+export interface OrphanedPayment {
+  id: string;
+  tenantId: string | null;
+  invoiceRef: string | null;
+  previousStatus: PaymentStatus;
+}
+
+/**
+ * Marks the chain's payments in blocks from `fromBlock` on, or in the given blocks, `orphaned`
+ * (those not already). Returns them with the status they had.
+ */
+export async function orphanPayments(
+  em: EntityManager,
+  input: { chainId: number; at: Date } & ({ fromBlock: bigint } | { blockHashes: readonly string[] }),
+): Promise<OrphanedPayment[]> {
+  const where = 'fromBlock' in input ? 'block_number >= ?' : "block_hash = ANY(string_to_array(?, ','))";
+  const bound =
+    'fromBlock' in input
+      ? input.fromBlock.toString()
+      : input.blockHashes.map((h) => h.toLowerCase()).join(',');
+  const rows = await em.execute<
+    { id: string; tenant_id: string | null; invoice_ref: string | null; previous_status: PaymentStatus }[]
+  >(
+    `WITH old AS (
+       SELECT id, status FROM payments
+        WHERE chain_id = ? AND ${where} AND status <> 'orphaned'
+        FOR UPDATE)
+     UPDATE payments p SET status = 'orphaned', orphaned_at = ?
+       FROM old WHERE p.id = old.id
+     RETURNING p.id, p.tenant_id, p.invoice_ref, old.status AS previous_status`,
+    [input.chainId, bound, input.at],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    tenantId: r.tenant_id,
+    invoiceRef: r.invoice_ref,
+    previousStatus: r.previous_status,
+  }));
+}
+
+/**
+ * Undoes what an orphaned payment granted: revokes its entitlement, writes reversal ledger entries
+ * that bring each of its parties back to zero, and reopens its invoice (or expires it when the
+ * viewer has another open invoice for the video).
+ */
+export async function reversePayment(
+  em: EntityManager,
+  r: { paymentId: string; invoiceRef: string | null; at: Date; reason: string },
+): Promise<{ revokedEntitlements: number }> {
+  const revoked = await em.execute<{ id: string }[]>(
+    `UPDATE entitlements SET revoked_at = ?, revoke_reason = ?
+      WHERE payment_id = ? AND revoked_at IS NULL RETURNING id`,
+    [r.at, r.reason, r.paymentId],
+  );
+  await em.execute(
+    `INSERT INTO ledger_entries (tenant_id, payment_id, kind, party, party_user_id, address, video_id,
+                                 chain_id, token, token_symbol, amount, usd_cents, created_at)
+     SELECT tenant_id, payment_id, 'reversal', party, party_user_id, address, video_id, chain_id, token,
+            token_symbol, -sum(amount), -sum(usd_cents), ?
+       FROM ledger_entries WHERE payment_id = ?
+      GROUP BY tenant_id, payment_id, party, party_user_id, address, video_id, chain_id, token, token_symbol
+     HAVING sum(amount) <> 0 OR sum(usd_cents) <> 0`,
+    [r.at, r.paymentId],
+    'run',
+  );
+  if (r.invoiceRef) {
+    await em.execute(
+      `UPDATE invoices i
+          SET status = CASE WHEN EXISTS (
+                SELECT 1 FROM invoices o WHERE o.tenant_id = i.tenant_id AND o.viewer_id = i.viewer_id
+                   AND o.video_id = i.video_id AND o.status = 'open' AND o.id <> i.id)
+              THEN 'expired' ELSE 'open' END,
+              paid_at = NULL
+        WHERE i.id = ? AND i.status = 'paid'
+          AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.invoice_ref = i.id
+                             AND p.status IN ('credited', 'overpaid', 'late'))`,
+      [r.invoiceRef],
+      'run',
+    );
+  }
+  return { revokedEntitlements: revoked.length };
+}
+
+export interface EarningsRow {
+  chainId: number;
+  token: string;
+  tokenSymbol: string;
+  /** Net smallest units (shares minus reversals). */
+  amount: string;
+  usdCents: number;
+  payments: number;
+}
+
+/**
+ * Net earnings of one party in a date range (`from` included, `to` excluded), per token. Creators
+ * are narrowed to their own account with `partyUserId`.
+ */
+export async function sumEarnings(
+  em: EntityManager,
+  q: { party: 'creator' | 'tenant' | 'hub'; partyUserId: string | null; from: Date; to: Date },
+): Promise<EarningsRow[]> {
+  const rows = await em.execute<
+    {
+      chain_id: number;
+      token: string;
+      token_symbol: string;
+      amount: string;
+      usd_cents: string;
+      payments: string;
+    }[]
+  >(
+    `SELECT chain_id, token, token_symbol, sum(amount)::text AS amount, sum(usd_cents)::text AS usd_cents,
+            count(DISTINCT payment_id) FILTER (WHERE kind = 'share')::text AS payments
+       FROM ledger_entries
+      WHERE party = ? AND (?::uuid IS NULL OR party_user_id = ?::uuid) AND created_at >= ? AND created_at < ?
+      GROUP BY chain_id, token, token_symbol
+      ORDER BY token_symbol, chain_id`,
+    [q.party, q.partyUserId, q.partyUserId, q.from, q.to],
+  );
+  return rows.map((r) => ({
+    chainId: r.chain_id,
+    token: r.token,
+    tokenSymbol: r.token_symbol,
+    amount: r.amount,
+    usdCents: Number(r.usd_cents),
+    payments: Number(r.payments),
+  }));
+}
+
+/** Whether the viewer holds a purchase of the video at `at`: not revoked, not expired. */
+export async function hasActivePurchase(
+  em: EntityManager,
+  q: { userId: string; videoId: string; at: Date },
+): Promise<boolean> {
+  const rows = await em.execute<{ ok: boolean }[]>(
+    `SELECT EXISTS (${activePurchaseSql('?', '?', '?')}) AS ok`,
+    [q.videoId, q.userId, q.at],
+  );
+  return rows[0]?.ok ?? false;
+}
+
+/** Whether the creator has blocked the viewer (in the creator's tenant). */
+export async function isBlockedByCreator(
+  em: EntityManager,
+  q: { tenantId: string; creatorId: string; userId: string },
+): Promise<boolean> {
+  const rows = await em.execute<{ ok: boolean }[]>(
+    `SELECT EXISTS (${creatorBlockSql('?', '?', '?')}) AS ok`,
+    [q.tenantId, q.creatorId, q.userId],
+  );
+  return rows[0]?.ok ?? false;
+}
+
+/** The one definition of an active purchase, shared with the playback grant query. */
+export const activePurchaseSql = (videoId: string, userId: string, at: string) =>
+  `SELECT 1 FROM entitlements e WHERE e.video_id = ${videoId} AND e.user_id = ${userId}
+      AND e.source = 'purchase' AND e.revoked_at IS NULL
+      AND (e.expires_at IS NULL OR e.expires_at > ${at}::timestamptz)`;
+
+/** The one definition of a creator block, shared with the playback grant query. */
+export const creatorBlockSql = (tenantId: string, creatorId: string, userId: string) =>
+  `SELECT 1 FROM creator_blocks b WHERE b.tenant_id = ${tenantId} AND b.creator_id = ${creatorId}
+      AND b.user_id = ${userId}`;
+
+export interface LedgerLine {
+  createdAt: Date;
+  kind: 'share' | 'reversal';
+  party: 'creator' | 'tenant' | 'hub';
+  tenantSlug: string;
+  videoId: string | null;
+  chainId: number;
+  tokenSymbol: string;
+  token: string;
+  amount: string;
+  usdCents: number;
+  address: string;
+  txHash: string;
+  logIndex: number;
+}
+
+/** The ledger lines of one party in a date range, oldest first (for CSV export). */
+export async function listLedgerLines(
+  em: EntityManager,
+  q: { party: 'creator' | 'tenant' | 'hub'; partyUserId: string | null; from: Date; to: Date; limit: number },
+): Promise<LedgerLine[]> {
+  const rows = await em.execute<
+    {
+      created_at: Date;
+      kind: LedgerLine['kind'];
+      party: LedgerLine['party'];
+      slug: string;
+      video_id: string | null;
+      chain_id: number;
+      token_symbol: string;
+      token: string;
+      amount: string;
+      usd_cents: string;
+      address: string;
+      tx_hash: string;
+      log_index: number;
+    }[]
+  >(
+    `SELECT l.created_at, l.kind, l.party, t.slug, l.video_id, l.chain_id, l.token_symbol, l.token,
+            l.amount::text AS amount, l.usd_cents::text AS usd_cents, l.address, p.tx_hash, p.log_index
+       FROM ledger_entries l
+       JOIN payments p ON p.id = l.payment_id
+       JOIN tenants t ON t.id = l.tenant_id
+      WHERE l.party = ? AND (?::uuid IS NULL OR l.party_user_id = ?::uuid) AND l.created_at >= ? AND l.created_at < ?
+      ORDER BY l.created_at, l.id
+      LIMIT ?`,
+    [q.party, q.partyUserId, q.partyUserId, q.from, q.to, q.limit],
+  );
+  return rows.map((r) => ({
+    createdAt: new Date(r.created_at),
+    kind: r.kind,
+    party: r.party,
+    tenantSlug: r.slug,
+    videoId: r.video_id,
+    chainId: r.chain_id,
+    tokenSymbol: r.token_symbol,
+    token: r.token,
+    amount: r.amount,
+    usdCents: Number(r.usd_cents),
+    address: r.address,
+    txHash: r.tx_hash,
+    logIndex: r.log_index,
+  }));
+}
+
+export interface LedgerShare {
+  tenantId: string;
+  paymentId: string;
+  party: 'creator' | 'tenant' | 'hub';
+  partyUserId: string | null;
+  address: string;
+  videoId: string;
+  chainId: number;
+  token: string;
+  tokenSymbol: string;
+  amount: bigint;
+  usdCents: bigint;
+  at: Date;
+}
+
+/** Marks invoices paid and writes their payments' shares to the ledger, in two statements. */
+export async function creditPayments(
+  em: EntityManager,
+  c: { invoiceRefs: readonly string[]; at: Date; shares: readonly LedgerShare[] },
+): Promise<void> {
+  if (c.invoiceRefs.length > 0) {
+    await em.execute(
+      "UPDATE invoices SET status = 'paid', paid_at = ? WHERE id = ANY(string_to_array(?, ',')::uuid[])",
+      [c.at, c.invoiceRefs.join(',')],
+      'run',
+    );
+  }
+  if (c.shares.length === 0) return;
+  await em.execute(
+    `INSERT INTO ledger_entries (tenant_id, payment_id, kind, party, party_user_id, address, video_id, chain_id,
+                                 token, token_symbol, amount, usd_cents, created_at)
+     VALUES ${c.shares.map(() => "(?, ?, 'share', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(', ')}`,
+    c.shares.flatMap((s) => [
+      s.tenantId,
+      s.paymentId,
+      s.party,
+      s.partyUserId,
+      s.address.toLowerCase(),
+      s.videoId,
+      s.chainId,
+      s.token.toLowerCase(),
+      s.tokenSymbol,
+      s.amount.toString(),
+      s.usdCents.toString(),
+      s.at,
+    ]),
+    'run',
+  );
+}
