@@ -1,3 +1,12 @@
+export type {
+  BuyWithWalletOptions,
+  CheckoutProgress,
+  CheckoutStep,
+  PaymentTokens,
+  Purchase,
+  Quote,
+  WalletInvoice,
+} from './checkout';
 export {
   type AccessCheck,
   createPpvClient,
