@@ -204,7 +204,7 @@ export async function buyWithWallet(trpc: HubClient, options: BuyWithWalletOptio
   if (balance < amount) {
     throw fail(
       'INSUFFICIENT_BALANCE',
-      `Your wallet holds ${units(balance, invoice.token.decimals)} ${invoice.token.symbol}; this video costs ${units(amount, invoice.token.decimals)}`,
+      `Your wallet holds ${formatTokenUnits(balance, invoice.token.decimals)} ${invoice.token.symbol}; this video costs ${formatTokenUnits(amount, invoice.token.decimals)}`,
       'balance',
     );
   }
@@ -322,8 +322,9 @@ export async function defaultToken(trpc: HubClient): Promise<string> {
 }
 
 /** Smallest units → a decimal string (`4990000`, 6 → `4.99`). */
-export function units(amount: bigint, decimals: number): string {
+export function formatTokenUnits(amount: bigint | string, decimals: number): string {
+  const value = BigInt(amount);
   const scale = 10n ** BigInt(decimals);
-  const fraction = (amount % scale).toString().padStart(decimals, '0').replace(/0+$/, '');
-  return fraction ? `${amount / scale}.${fraction}` : `${amount / scale}`;
+  const fraction = (value % scale).toString().padStart(decimals, '0').replace(/0+$/, '');
+  return fraction ? `${value / scale}.${fraction}` : `${value / scale}`;
 }

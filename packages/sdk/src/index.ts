@@ -7,6 +7,7 @@ export type {
   Quote,
   WalletInvoice,
 } from './checkout';
+export { formatTokenUnits } from './checkout';
 export {
   type AccessCheck,
   createPpvClient,
