@@ -1,6 +1,8 @@
 import {
   type AccessCheck,
   createPpvClient,
+  type DiscoveredWallet,
+  discoverWallets,
   formatTokenUnits,
   type PlaybackSession,
   type PpvClient,
@@ -11,7 +13,6 @@ import {
 import shaka from 'shaka-player/dist/shaka-player.hls.js';
 import { formatPrice } from './price';
 import { styles } from './styles';
-import { type DiscoveredWallet, discoverWallets } from './wallets';
 import { Watermark } from './watermark';
 
 /** What the player shows; reflected in its `state` attribute (for styling) and the `ppv-state` event. */

@@ -27,3 +27,4 @@ export {
 export { PpvError, type PpvErrorCode, toPpvError } from './errors';
 export type { HubErrorShape, HubRouter } from './generated/hub-router';
 export { checksumAddress, type Eip1193Provider, siweMessage } from './siwe';
+export { type DiscoveredWallet, discoverWallets } from './wallets';

@@ -1,4 +1,4 @@
-import type { Eip1193Provider } from '@ppv/sdk';
+import type { Eip1193Provider } from './siwe';
 
 /** A browser wallet the page offers: announced through EIP-6963, or the legacy `window.ethereum`. */
 export interface DiscoveredWallet {
