@@ -397,6 +397,9 @@ export class PpvPlayerElement extends HTMLElement {
         provider: wallet.provider,
         onProgress: (p) => {
           status.textContent = p.message;
+          this.dispatchEvent(
+            new CustomEvent('ppv-checkout-progress', { detail: p, bubbles: true, composed: true }),
+          );
         },
       });
       if (generation !== this.#generation) return;

@@ -8,7 +8,7 @@ export type PaymentTokens = HubOutputs['checkout']['tokens'];
 export type WalletInvoice = HubOutputs['checkout']['createInvoice'];
 
 /** Where a purchase is: each step is reported once, `confirming` once per confirmation count seen. */
-export type CheckoutStep = 'invoice' | 'chain' | 'approve' | 'pay' | 'confirming' | 'granted';
+export type CheckoutStep = 'invoice' | 'chain' | 'approve' | 'pay' | 'confirming' | 'confirmed' | 'granted';
 
 export interface CheckoutProgress {
   step: CheckoutStep;
@@ -270,7 +270,16 @@ export async function buyWithWallet(trpc: HubClient, options: BuyWithWalletOptio
       throw error;
     });
     const confirmations = submitted?.confirmations ?? 0;
-    if (submitted?.status === 'confirmed') break;
+    if (submitted?.status === 'confirmed') {
+      onProgress({
+        step: 'confirmed',
+        message: 'Payment confirmed; unlocking the video',
+        txHash,
+        confirmations,
+        required: submitted.required,
+      });
+      break;
+    }
     if (confirmations !== seen) {
       seen = confirmations;
       const required = submitted?.required;

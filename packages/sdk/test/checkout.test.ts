@@ -159,7 +159,7 @@ describe('checkout', () => {
     });
     expect(purchase.approvalTxHash).toMatch(/^0x[0-9a-f]{64}$/);
     expect(progress.map((p) => p.step)).toEqual(
-      expect.arrayContaining(['invoice', 'chain', 'approve', 'pay', 'granted']),
+      expect.arrayContaining(['invoice', 'chain', 'approve', 'pay', 'confirmed', 'granted']),
     );
     expect(progress.at(-1)).toMatchObject({ step: 'granted', txHash: purchase.txHash });
     expect(await v.client.access(videoId)).toMatchObject({ allowed: true, grant: 'purchase' });
