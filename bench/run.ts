@@ -19,6 +19,7 @@ const benches = [
   'storefront',
   'gas',
   'payments',
+  'checkout',
 ];
 
 const wanted = process.argv.slice(2);
