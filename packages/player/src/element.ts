@@ -277,7 +277,9 @@ export class PpvPlayerElement extends HTMLElement {
       children.push(element('p', { textContent: access.message }), slot, status);
       actions.prepend(...buttons);
       if (access.reason === 'payment_required') {
+        const generation = this.#generation;
         const quote = await this.#client!.checkout.quote(info.id).catch(() => null);
+        if (generation !== this.#generation) return;
         if (quote) {
           price.append(
             ' ',
