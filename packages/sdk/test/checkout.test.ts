@@ -63,8 +63,9 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 /**
- * A browser wallet over a viem local account: signs and sends to anvil, forwards reads; mines a
- * block every `mineEvery` ms while it lives so that confirmations accrue.
+ * A browser wallet over a viem local account: signs and sends to anvil (mining one more block after
+ * each transaction, for the second confirmation), forwards reads; `chainId` pretends to be on
+ * another chain (and cannot switch), `reject` refuses the named methods as a user would (4001).
  */
 function testWallet(options: { tusd?: bigint; chainId?: number; reject?: string[] } = {}) {
   const account = privateKeyToAccount(generatePrivateKey());
