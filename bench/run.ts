@@ -21,6 +21,7 @@ const benches = [
   'gas',
   'indexer',
   'payments',
+  'checkout',
 ];
 
 const wanted = process.argv.slice(2);

@@ -295,7 +295,7 @@ describe('a second tenant in Chromium', () => {
 });
 
 describe('video page', () => {
-  it('shows the title, description, duration and the price in both currencies, with Buy disabled', async () => {
+  it('shows the title, description, duration and the price in both currencies; signed out, Buy leads to sign-in', async () => {
     const res = await page(`/videos/${videoIds[0]}`);
     expect(res.status).toBe(200);
     expect(res.text).toContain('<title>Rendang from scratch · Kelas Masak</title>');
@@ -303,8 +303,10 @@ describe('video page', () => {
     expect(res.text).toContain('2:05');
     expect(res.text).toContain('$10.00');
     expect(res.text).toContain('Rp170.000');
-    expect(res.text).toMatch(/<button type="button" disabled[^>]*>Buy for \$10\.00<\/button>/);
-    expect(res.text).toContain('Payments are not available on this hub yet');
+    expect(res.text).toContain(
+      `<a class="button" href="/sign-in?next=${encodeURIComponent(`/videos/${videoIds[0]}`)}">Sign in to buy for $10.00</a>`,
+    );
+    expect(res.text).not.toContain('data-buy>');
     expect(res.text).toContain(`href="/sign-in?next=${encodeURIComponent(`/videos/${videoIds[0]}/watch`)}"`);
   });
 

@@ -75,3 +75,4 @@ export {
   type VerifySiweOptions,
   verifySiwe,
 } from './siwe';
+export { TEST_WALLET_BINDING, testWalletHandler, testWalletInitScript } from './test-wallet';

@@ -393,6 +393,13 @@ const matrix: Record<string, Attack> = {
       await expect(f.intruderOnA.api.rates.displayRates({})).rejects.toMatchObject({ code: 'FORBIDDEN' });
     },
   ),
+  'checkout.tokens': async (f) => {
+    // The hub's configuration, the same for every tenant; a foreign API token is still refused.
+    await expect(f.tokenOfBOnA.api.checkout.tokens()).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    expect((await f.cookiesOfBOnA.api.checkout.tokens()).tokens).toEqual(
+      (await f.ownerA.api.checkout.tokens()).tokens,
+    );
+  },
   'checkout.quote': async (f) => {
     await expect(
       f.intruderOnA.api.checkout.quote({ videoId: f.videoOfB, token: 'USDC' }),

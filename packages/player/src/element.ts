@@ -1,6 +1,9 @@
 import {
   type AccessCheck,
   createPpvClient,
+  type DiscoveredWallet,
+  discoverWallets,
+  formatTokenUnits,
   type PlaybackSession,
   type PpvClient,
   PpvError,
@@ -39,7 +42,10 @@ const problems = {
   network: 'We could not reach the video service. Check your connection and try again.',
   ended: 'Your viewing session ended. Press play to start a new one.',
   watermark: 'Playback is paused because the viewer watermark could not be shown.',
-  noCheckout: 'Buying a view is not available on this page yet.',
+  noWallet: 'To buy this video, open this page in a browser with an Ethereum wallet.',
+  rejected: 'You cancelled in your wallet. Nothing was paid.',
+  expired: 'The price offer ran out before the payment. Press Buy again for a new one.',
+  reverted: 'The payment did not go through on the network. Nothing was paid.',
 } as const;
 
 function element<K extends keyof HTMLElementTagNameMap>(
@@ -87,6 +93,7 @@ export class PpvPlayerElement extends HTMLElement {
   #stopRefresh: (() => void) | null = null;
   #shaka: shaka.Player | null = null;
   #state: PlayerState = 'loading';
+  #wallets: DiscoveredWallet[] = [];
   #generation = 0;
 
   constructor() {
@@ -169,10 +176,15 @@ export class PpvPlayerElement extends HTMLElement {
     this.#clientToken = apiToken;
     this.#client = client;
     try {
-      const [branding, info] = await Promise.all([client.branding(), client.videos.get(videoId)]);
+      const [branding, info, wallets] = await Promise.all([
+        client.branding(),
+        client.videos.get(videoId),
+        discoverWallets(),
+      ]);
       if (generation !== this.#generation) return;
       this.#tenant = branding;
       this.#info = info;
+      this.#wallets = wallets;
       this.#renderInfo();
       if (info.status !== 'ready') {
         this.#error(problems.notReady, false);
@@ -211,7 +223,7 @@ export class PpvPlayerElement extends HTMLElement {
   async #showPaywallOrPlay(): Promise<void> {
     const access = await this.#client!.access(this.#info!.id);
     if (access.allowed) this.#showReady();
-    else this.#showPaywall(access);
+    else await this.#showPaywall(access);
   }
 
   /** Allowed to watch: a play button over the poster (playback starts a session, so it waits for it). */
@@ -224,7 +236,7 @@ export class PpvPlayerElement extends HTMLElement {
     this.#showPanel([play], play);
   }
 
-  #showPaywall(access: Extract<AccessCheck, { allowed: false }>): void {
+  async #showPaywall(access: Extract<AccessCheck, { allowed: false }>): Promise<void> {
     const info = this.#info!;
     if (access.reason === 'not_ready') {
       this.#error(problems.notReady, false);
@@ -239,7 +251,8 @@ export class PpvPlayerElement extends HTMLElement {
     this.#video.hidden = true;
     this.#poster.hidden = !info.posterUrl;
     this.#badge.hidden = true;
-    const children: Node[] = [element('h2', { textContent: info.title }), this.#priceLine()];
+    const price = this.#priceLine();
+    const children: Node[] = [element('h2', { textContent: info.title }), price];
     const actions = element('div', { class: 'actions' });
     if (info.previewUrl) {
       const preview = element('button', {
@@ -253,11 +266,35 @@ export class PpvPlayerElement extends HTMLElement {
     if (access.reason === 'sign_in_required') {
       children.push(element('p', { textContent: access.message }), this.#signInForm());
     } else {
-      const buy = element('button', { type: 'button', textContent: 'Buy a view' });
-      buy.addEventListener('click', () => this.#checkout(buy));
+      const status = element('p', { class: 'status', role: 'status' });
+      const wallets = this.#wallets;
+      const buttons = (wallets.length ? wallets : [null]).map((wallet) => {
+        const label = !wallet
+          ? 'Buy a view'
+          : wallets.length > 1
+            ? `Buy with ${wallet.name}`
+            : 'Buy with wallet';
+        const buy = element('button', { type: 'button', textContent: label });
+        buy.addEventListener('click', () => this.#checkout(buttons, status, wallet));
+        return buy;
+      });
       const slot = element('slot', { name: 'checkout' });
-      children.push(element('p', { textContent: access.message }), slot);
-      actions.prepend(buy);
+      children.push(element('p', { textContent: access.message }), slot, status);
+      actions.prepend(...buttons);
+      if (access.reason === 'payment_required') {
+        const generation = this.#generation;
+        const quote = await this.#client!.checkout.quote(info.id).catch(() => null);
+        if (generation !== this.#generation) return;
+        if (quote) {
+          price.append(
+            ' ',
+            element('span', {
+              class: 'token',
+              textContent: `· ${formatTokenUnits(quote.amount, quote.token.decimals)} ${quote.token.symbol}`,
+            }),
+          );
+        }
+      }
     }
     children.push(actions);
     const first = children
@@ -297,9 +334,7 @@ export class PpvPlayerElement extends HTMLElement {
         submit.disabled = false;
       }
     });
-    const ethereum = (
-      globalThis as { ethereum?: Parameters<PpvClient['auth']['signInWithEthereum']>[0]['provider'] }
-    ).ethereum;
+    const ethereum = this.#signInWallet()?.provider;
     if (ethereum) {
       const wallet = element('button', {
         type: 'button',
@@ -325,12 +360,21 @@ export class PpvPlayerElement extends HTMLElement {
     return form;
   }
 
+  /** A wallet for signing in: the first EIP-6963 announcement, or window.ethereum. */
+  #signInWallet(): DiscoveredWallet | undefined {
+    return this.#wallets[0];
+  }
+
   #signedIn(): void {
     this.dispatchEvent(new CustomEvent('ppv-signed-in', { bubbles: true, composed: true }));
     void this.#showPaywallOrPlay().catch((error: unknown) => this.#failed(error));
   }
 
-  #checkout(button: HTMLButtonElement): void {
+  /**
+   * Buy: emits `ppv-checkout` (a page that runs its own checkout calls preventDefault()); otherwise
+   * pays with the chosen wallet through the SDK, shows each step, then plays.
+   */
+  async #checkout(buttons: HTMLButtonElement[], status: HTMLElement, wallet: DiscoveredWallet | null) {
     const info = this.#info!;
     const detail: CheckoutRequest = {
       videoId: info.id,
@@ -345,11 +389,46 @@ export class PpvPlayerElement extends HTMLElement {
       cancelable: true,
     });
     this.dispatchEvent(event);
-    // A checkout that takes over calls preventDefault(); without one, say so instead of pretending.
-    if (!event.defaultPrevented) {
-      button.disabled = true;
-      button.after(element('p', { class: 'problem', role: 'alert', textContent: problems.noCheckout }));
+    if (event.defaultPrevented) return;
+    status.classList.remove('problem');
+    if (!wallet) {
+      status.classList.add('problem');
+      status.textContent = problems.noWallet;
+      return;
     }
+    const generation = this.#generation;
+    for (const b of buttons) b.disabled = true;
+    try {
+      await this.#client!.checkout.buyWithWallet({
+        videoId: info.id,
+        provider: wallet.provider,
+        onProgress: (p) => {
+          status.textContent = p.message;
+          this.dispatchEvent(
+            new CustomEvent('ppv-checkout-progress', { detail: p, bubbles: true, composed: true }),
+          );
+        },
+      });
+      if (generation !== this.#generation) return;
+      this.dispatchEvent(
+        new CustomEvent('ppv-purchased', { detail: { videoId: info.id }, bubbles: true, composed: true }),
+      );
+      await this.#play(false);
+    } catch (error) {
+      if (generation !== this.#generation) return;
+      status.classList.add('problem');
+      status.textContent = this.#checkoutMessage(error);
+      for (const b of buttons) b.disabled = false;
+    }
+  }
+
+  #checkoutMessage(error: unknown): string {
+    if (!(error instanceof PpvError)) return this.#message(error);
+    if (error.code === 'USER_REJECTED') return problems.rejected;
+    if (error.code === 'INVOICE_EXPIRED') return problems.expired;
+    if (error.code === 'TRANSACTION_REVERTED') return problems.reverted;
+    if (error.code === 'NETWORK_ERROR') return problems.network;
+    return error.message;
   }
 
   async #playPreview(): Promise<void> {

@@ -20,6 +20,8 @@ label { display: grid; gap: .15em; font-size: .9em; }
 input { font: inherit; padding: .45em .6em; border-radius: 6px; border: 1px solid #666; background: #111; color: #fff; }
 .actions { display: flex; flex-wrap: wrap; gap: .5em; justify-content: center; }
 .problem { color: #fecaca; }
+.status:empty { display: none; }
+.token { opacity: 0.8; }
 .badge { position: absolute; top: .6em; left: .6em; padding: .15em .6em; border-radius: 999px; background: rgb(0 0 0 / .6); font-size: .85em; }
 .badge[hidden] { display: none; }
 .watermark { position: absolute; z-index: 5; pointer-events: none; user-select: none; padding: .1em .4em; font: 600 clamp(11px, 1.8vw, 16px)/1.2 ui-monospace, monospace; color: rgb(255 255 255 / .55); text-shadow: 0 0 3px rgb(0 0 0 / .8); white-space: nowrap; transition: left .8s, top .8s; }

@@ -4,13 +4,25 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { type AnvilInstance, createChainClient, startAnvil } from '@ppv/chain';
+import {
+  type AnvilInstance,
+  createChainClient,
+  DEV_ACCOUNTS,
+  deployPaymentContracts,
+  mintTestUsd,
+  startAnvil,
+  TEST_WALLET_BINDING,
+  testWalletHandler,
+  testWalletInitScript,
+} from '@ppv/chain';
 import { createHarness, type Harness, PASSWORD } from '@ppv/core/testing';
-import type { Tenant } from '@ppv/db';
+import { type Tenant, TenantEntity, WalletEntity } from '@ppv/db';
 import { type RunningHub, startHub } from '@ppv/hub';
 import { type RunningWorker, startWorker } from '@ppv/worker';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { createWalletClient, http } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { foundry } from 'viem/chains';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeClip, startEmbedSite, uploadAndTranscode } from './fixtures';
 
@@ -28,6 +40,10 @@ let browser: Browser;
 let tenant: Tenant;
 let creator: Awaited<ReturnType<Harness['signedIn']>>;
 let paid: string;
+let stablecoin: `0x${string}`;
+const owner = privateKeyToAccount(DEV_ACCOUNTS[0].privateKey);
+const ownerWallet = () =>
+  createWalletClient({ account: owner, chain: foundry, transport: http(anvil.rpcUrl) });
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'ppv-player-'));
@@ -48,6 +64,34 @@ beforeAll(async () => {
     displayRate: '17000',
   });
   creator = await h.signedIn(tenant, { role: 'creator' });
+  // Payments on anvil: the splitter and TestUSD, the tenant's and the creator's payout wallets.
+  const contracts = await deployPaymentContracts(ownerWallet(), h.deps.chain!.client, {
+    owner: owner.address,
+    invoiceSigner: privateKeyToAccount(DEV_ACCOUNTS[1].privateKey).address,
+  });
+  stablecoin = contracts.stablecoin;
+  h.deps.config.money = {
+    ...h.deps.config.money,
+    payments: {
+      signerKey: DEV_ACCOUNTS[1].privateKey,
+      splitterAddress: contracts.splitter,
+      hubPayoutWallet: DEV_ACCOUNTS[7].address,
+    },
+    tokens: [{ symbol: 'TUSD', address: contracts.stablecoin, decimals: 6, stable: true }],
+    confirmations: 1,
+  };
+  const em = h.db.orm.em.fork();
+  await em.nativeUpdate(
+    TenantEntity,
+    { id: tenant.id },
+    { payoutWallet: DEV_ACCOUNTS[8].address.toLowerCase() },
+  );
+  em.create(WalletEntity, {
+    userId: creator.userId,
+    address: DEV_ACCOUNTS[9].address.toLowerCase(),
+    chainId: anvil.chainId,
+  });
+  await em.flush();
   hub = await startHub({ deps: h.deps, host: '127.0.0.1', port: 0, trustProxy: false });
   worker = await startWorker({
     deps: h.deps,
@@ -242,13 +286,87 @@ describe('<ppv-player>', () => {
     await page.goto(`${embed.origin}/?${params}`);
     await waitForState(page, 'paywall');
     await page.getByRole('button', { name: 'Sign in with a wallet' }).click();
-    await page.getByRole('button', { name: 'Buy a view' }).waitFor();
+    await page.getByRole('button', { name: 'Buy with wallet' }).waitFor();
     expect((await events(page)).map((e) => e.name)).toContain('ppv-signed-in');
     const wallets = await h.db.orm.em
       .fork()
       .getConnection()
       .execute('SELECT address FROM wallets WHERE lower(address) = lower(?)', [account.address]);
     expect(wallets).toHaveLength(1);
+    await page.close();
+  });
+
+  it('buys with an EIP-6963 wallet on another site: signs in with SIWE, pays on anvil, then plays under the watermark', async () => {
+    const account = privateKeyToAccount(generatePrivateKey());
+    await h.deps.chain!.client.request({
+      method: 'anvil_setBalance' as never,
+      params: [account.address, '0xde0b6b3a7640000'] as never,
+    });
+    await mintTestUsd(ownerWallet(), h.deps.chain!.client, {
+      token: stablecoin,
+      to: account.address,
+      amount: 20_000_000n,
+    });
+    const page = await browser.newPage({ viewport: { width: 760, height: 640 } });
+    await page.exposeFunction(
+      TEST_WALLET_BINDING,
+      testWalletHandler(account, { rpcUrl: anvil.rpcUrl, chainId: anvil.chainId }),
+    );
+    await page.addInitScript(testWalletInitScript);
+    const params = new URLSearchParams({ hub: hubUrl(), tenant: tenant.slug, video: paid });
+    await page.goto(`${embed.origin}/?${params}`);
+    await waitForState(page, 'paywall');
+    await page.getByRole('button', { name: 'Sign in with a wallet' }).click();
+    await page.getByRole('button', { name: 'Buy with wallet' }).waitFor();
+    const text = await shadowText(page);
+    expect(text.replace(/\s/g, ' ')).toContain('$5.00 (IDR 85,000) · 5 TUSD');
+    await page.getByRole('button', { name: 'Buy with wallet' }).click();
+    await waitForState(page, 'playing');
+    await waitForPlayback(page, 1);
+    expect(await events(page)).not.toContainEqual(expect.objectContaining({ name: 'ppv-error' }));
+    const overlay = await page.evaluate(
+      () => document.querySelector('ppv-player')!.shadowRoot!.querySelector('.watermark')?.textContent ?? '',
+    );
+    const [viewer] = await h.db.orm.em
+      .fork()
+      .getConnection()
+      .execute(
+        'SELECT u.username FROM wallets w JOIN users u ON u.id = w.user_id WHERE w.address = lower(?)',
+        [account.address],
+      );
+    expect(overlay).toContain(viewer?.username ?? '(no viewer)');
+    await page.screenshot({ path: join(screenshots, 'player-bought-with-wallet.png') });
+    await page.close();
+  });
+
+  it('error: a wallet that refuses the payment leaves the paywall with a plain message and nothing paid', async () => {
+    const account = privateKeyToAccount(generatePrivateKey());
+    const page = await browser.newPage();
+    const handler = testWalletHandler(account, { rpcUrl: anvil.rpcUrl, chainId: anvil.chainId });
+    await page.exposeFunction(TEST_WALLET_BINDING, (method: string, params: unknown[]) => {
+      if (method === 'eth_sendTransaction') throw new Error('User rejected the request.');
+      return handler(method, params);
+    });
+    await page.addInitScript(testWalletInitScript);
+    await h.deps.chain!.client.request({
+      method: 'anvil_setBalance' as never,
+      params: [account.address, '0xde0b6b3a7640000'] as never,
+    });
+    await mintTestUsd(ownerWallet(), h.deps.chain!.client, {
+      token: stablecoin,
+      to: account.address,
+      amount: 20_000_000n,
+    });
+    const params = new URLSearchParams({ hub: hubUrl(), tenant: tenant.slug, video: paid });
+    await page.goto(`${embed.origin}/?${params}`);
+    await waitForState(page, 'paywall');
+    await page.getByRole('button', { name: 'Sign in with a wallet' }).click();
+    await page.getByRole('button', { name: 'Buy with wallet' }).click();
+    await page.getByText('You cancelled in your wallet. Nothing was paid.').waitFor();
+    expect(await page.getByRole('button', { name: 'Buy with wallet' }).isEnabled()).toBe(true);
+    expect(await page.evaluate(() => document.querySelector('ppv-player')!.getAttribute('state'))).toBe(
+      'paywall',
+    );
     await page.close();
   });
 
@@ -263,7 +381,9 @@ describe('<ppv-player>', () => {
     expect((await events(page)).filter((e) => e.name === 'ppv-checkout')).toEqual([
       { name: 'ppv-checkout', detail: paid },
     ]);
-    expect(await shadowText(page)).toContain('Buying a view is not available on this page yet.');
+    expect(await shadowText(page)).toContain(
+      'To buy this video, open this page in a browser with an Ethereum wallet.',
+    );
     expect(await page.evaluate(() => document.querySelector('ppv-player')!.getAttribute('state'))).toBe(
       'paywall',
     );

@@ -1,5 +1,13 @@
 import { createTRPCClient, httpLink, type TRPCClient } from '@trpc/client';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+import {
+  type BuyWithWalletOptions,
+  buyWithWallet,
+  defaultToken,
+  type PaymentTokens,
+  type Purchase,
+  type Quote,
+} from './checkout';
 import { CookieJar } from './cookies';
 import { hubRouteError, PpvError, toPpvError } from './errors';
 import type { HubRouter } from './generated/hub-router';
@@ -76,6 +84,17 @@ export interface PpvClient {
     /** Every video of the catalog (or of a search), page by page. */
     all(input?: Omit<ListVideosInput, 'offset' | 'page'>): AsyncGenerator<Video>;
     get(videoId: string): Promise<Video>;
+  };
+  checkout: {
+    /** The tokens the hub accepts (the first is the default) and the chain it is paid on. */
+    tokens(): Promise<PaymentTokens>;
+    /** The price in a token (default: the hub's first) and in the tenant's display currency. */
+    quote(videoId: string, options?: { token?: string }): Promise<Quote>;
+    /**
+     * Buys a view through an EIP-1193 wallet: invoice, chain check, approve + payToken (or payNative),
+     * then waits until the hub grants access. Signed in first (with SIWE, which links the wallet).
+     */
+    buyWithWallet(options: BuyWithWalletOptions): Promise<Purchase>;
   };
   /** May the caller watch this video in full, and if not why (`sign_in_required`, `payment_required`, `blocked`, `not_ready`). */
   access(videoId: string): Promise<AccessCheck>;
@@ -319,6 +338,14 @@ export function createPpvClient(options: PpvClientOptions): PpvClient {
         }
       },
       get: (videoId) => call('videos.get', async () => withUrls(await trpc.videos.get.query({ videoId }))),
+    },
+    checkout: {
+      tokens: () => call('checkout.tokens', () => trpc.checkout.tokens.query()),
+      quote: async (videoId, opts = {}) => {
+        const token = opts.token ?? (await defaultToken(trpc));
+        return call('checkout.quote', () => trpc.checkout.quote.query({ videoId, token }));
+      },
+      buyWithWallet: (opts) => buyWithWallet(trpc, opts),
     },
     access: (videoId) => call('access.check', () => trpc.access.check.query({ videoId })),
     playback,

@@ -6,7 +6,15 @@ export type PpvErrorCode =
   | NonNullable<HubErrorShape['data']['appCode']>
   | 'INTERNAL_SERVER_ERROR'
   | 'NETWORK_ERROR'
-  | 'SIGNATURE_REJECTED';
+  | 'SIGNATURE_REJECTED'
+  // From the wallet, during checkout:
+  | 'USER_REJECTED'
+  | 'WRONG_CHAIN'
+  | 'INSUFFICIENT_BALANCE'
+  | 'INVOICE_EXPIRED'
+  | 'TRANSACTION_REVERTED'
+  | 'WALLET_ERROR'
+  | 'TIMEOUT';
 
 const codeOfStatus: Record<number, PpvErrorCode> = {
   400: 'BAD_REQUEST',

@@ -1,3 +1,13 @@
+export type {
+  BuyWithWalletOptions,
+  CheckoutProgress,
+  CheckoutStep,
+  PaymentTokens,
+  Purchase,
+  Quote,
+  WalletInvoice,
+} from './checkout';
+export { formatTokenUnits } from './checkout';
 export {
   type AccessCheck,
   createPpvClient,
@@ -17,3 +27,4 @@ export {
 export { PpvError, type PpvErrorCode, toPpvError } from './errors';
 export type { HubErrorShape, HubRouter } from './generated/hub-router';
 export { checksumAddress, type Eip1193Provider, siweMessage } from './siwe';
+export { type DiscoveredWallet, discoverWallets } from './wallets';

@@ -54,7 +54,7 @@ export async function price(id: string): Promise<number> {
   video.noSuchField;
   const check = await client.access(id);
   if (!check.allowed) {
-    const reason: 'sign_in_required' | 'payment_required' | 'blocked' | 'not_ready' = check.reason;
+    const reason: 'sign_in_required' | 'payment_required' | 'not_ready' | 'blocked' = check.reason;
     void reason;
   }
   const session = await client.trpc.playback.start.mutate({ videoId: id });

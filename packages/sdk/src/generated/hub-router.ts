@@ -800,6 +800,20 @@ export type HubRouter = TRPCBuiltRouter<
       }>;
     };
     checkout: {
+      tokens: TRPCQueryProcedure<{
+        input: void;
+        output: {
+          chainId: number;
+          tokens: {
+            symbol: string;
+            address: string;
+            native: boolean;
+            decimals: number;
+            stable: boolean;
+          }[];
+        };
+        meta: object;
+      }>;
       quote: TRPCQueryProcedure<{
         input: {
           videoId: string;

@@ -104,6 +104,27 @@ describe('quote math', () => {
   });
 });
 
+describe('checkout.tokens', () => {
+  it('lists the accepted tokens in the configured order, to anyone, with the chain', async () => {
+    const s = await shop();
+    const anonymous = h.client(s.tenant);
+    expect(await anonymous.api.checkout.tokens()).toEqual({
+      chainId: h.deps.config.chainId,
+      tokens: [
+        { symbol: 'USDC', address: USDC.toLowerCase(), native: false, decimals: 6, stable: true },
+        { symbol: 'WETH', address: WETH.toLowerCase(), native: false, decimals: 18, stable: false },
+        {
+          symbol: 'ETH',
+          address: '0x0000000000000000000000000000000000000000',
+          native: true,
+          decimals: 18,
+          stable: false,
+        },
+      ],
+    });
+  });
+});
+
 describe('checkout.quote', () => {
   it('quotes a stablecoin with an expiry and the price in the tenant currency', async () => {
     const s = await shop();
