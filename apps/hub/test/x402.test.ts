@@ -23,7 +23,6 @@ import {
   TenantEntity,
   VideoEntity,
   WalletEntity,
-  withHubScope,
   withTenant,
 } from '@ppv/db';
 import { type Address, createWalletClient, http, type LocalAccount } from 'viem';
@@ -334,7 +333,7 @@ describe('GET /x402/videos/:videoId/access', () => {
       /not valid yet/,
     ],
   ] as const)(
-    'error: %s is refused with %s and grants nothing',
+    'error: %s is refused with its reason code and grants nothing',
     async (_what, overrides, reason, message) => {
       const s = await shop();
       const accepted = (await requirementsOf(s)).accepts[0]!;

@@ -158,7 +158,7 @@ export async function x402Access(deps: TenantDeps, input: X402AccessInput): Prom
     videoId: video.id,
   });
   const now = Math.floor(deps.clock().getTime() / 1000);
-  if (!invoice || invoice.status !== 'open' || invoice.deadline <= now) {
+  if (invoice?.status !== 'open' || invoice.deadline <= now) {
     return refuse(
       'invalid_payment_requirements',
       'That invoice is not open for this video any more; pay the one in PAYMENT-REQUIRED',
