@@ -14,6 +14,7 @@ import {
   signReceiveAuthorization,
   startAnvil,
   testUSDAbi,
+  x402SplitterAbi,
 } from '@ppv/chain';
 import type { ChainDeps, PaymentRequired, PaymentRequirements } from '@ppv/core';
 import { createHarness, type Harness } from '@ppv/core/testing';
@@ -379,6 +380,33 @@ describe('GET /x402/videos/:videoId/access', () => {
     expect(forged.status).toBe(402);
     expect(forged.json.error).toMatchObject({ reason: 'invalid_exact_evm_payload_signature' });
     expect(await balanceOf(stranger.address)).toBe(10_000_000n);
+    await expect(s.viewer.api.access.check({ videoId: s.videoId })).resolves.toMatchObject({
+      allowed: false,
+    });
+  });
+
+  it('error: a settlement the splitter refuses (paused) answers 402 invalid_transaction_state and grants nothing', async () => {
+    const s = await shop();
+    const accepted = (await requirementsOf(s)).accepts[0]!;
+    const before = await balanceOf(s.payer.address);
+    const pause = (functionName: 'pause' | 'unpause') =>
+      walletOf(owner)
+        .writeContract({ address: contracts.splitter, abi: x402SplitterAbi, functionName })
+        .then((hash) => chain.client.waitForTransactionReceipt({ hash }));
+    await pause('pause');
+    try {
+      const res = await s.get(accessPath(s.videoId), {
+        'payment-signature': await paymentHeader(s.payer, accepted),
+      });
+      expect(res.status).toBe(402);
+      expect(res.json.error).toMatchObject({
+        reason: 'invalid_transaction_state',
+        message: expect.stringMatching(/reverted/),
+      });
+    } finally {
+      await pause('unpause');
+    }
+    expect(await balanceOf(s.payer.address)).toBe(before);
     await expect(s.viewer.api.access.check({ videoId: s.videoId })).resolves.toMatchObject({
       allowed: false,
     });

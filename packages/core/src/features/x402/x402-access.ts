@@ -1,7 +1,6 @@
 import {
   payInvoiceWithAuthorization,
   receiveAuthorizationTypes,
-  TransactionRevertedError,
   testUSDAbi,
   tokenEip712Domain,
 } from '@ppv/chain';
@@ -274,6 +273,20 @@ export async function x402Access(deps: TenantDeps, input: X402AccessInput): Prom
   return { kind: 'granted', playback: await play(), settlement };
 }
 
+/**
+ * Whether the contract refused the payment (the relayer's gas estimate or the mined transaction
+ * reverted), as against the node being unreachable: viem's revert errors or the chain package's
+ * TransactionRevertedError, anywhere along the cause chain.
+ */
+function reverted(error: unknown): boolean {
+  const names = ['TransactionRevertedError', 'ContractFunctionRevertedError', 'ExecutionRevertedError'];
+  for (let e = error as { name?: unknown; cause?: unknown } | null; e && typeof e === 'object'; ) {
+    if (names.includes(String(e.name))) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
+
 async function settle(
   deps: TenantDeps & { chain: ChainDeps },
   relayerKey: Hex,
@@ -313,10 +326,10 @@ async function settle(
     return { transactionHash: receipt.transactionHash };
   } catch (error) {
     deps.logger.warn({ err: error, invoice: invoice.id }, 'x402 settlement failed');
-    if (error instanceof TransactionRevertedError) {
+    if (reverted(error)) {
       return {
         reason: 'invalid_transaction_state',
-        message: 'The payment transaction reverted: nothing was paid',
+        message: 'The payment contract refused this payment (it reverted): nothing was paid',
       };
     }
     return {
