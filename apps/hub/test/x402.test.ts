@@ -435,6 +435,31 @@ describe('GET /x402/videos/:videoId/access', () => {
     }
   });
 
+  it('error: a viewer without a linked wallet is told to link one (412)', async () => {
+    const s = await shop();
+    const walletless = await h.signedIn(s.tenant);
+    const res = await s.get(accessPath(s.videoId), {}, walletless);
+    expect(res.status).toBe(412);
+    expect(res.json.error.message).toMatch(/Link a wallet to your account/);
+    expect(res.headers['payment-required']).toBeUndefined();
+  });
+
+  it('error: a hub that takes no stablecoin cannot be paid over HTTP 402 (412)', async () => {
+    const s = await shop();
+    const money = h.deps.config.money;
+    h.deps.config.money = {
+      ...money,
+      tokens: [{ symbol: 'ETH', address: 'native', decimals: 18, stable: false }],
+    };
+    try {
+      const res = await s.get(accessPath(s.videoId));
+      expect(res.status).toBe(412);
+      expect(res.json.error.message).toMatch(/takes no stablecoin payments/);
+    } finally {
+      h.deps.config.money = money;
+    }
+  });
+
   it("tenant isolation: another tenant's viewer cannot reach the video, nor pay for it", async () => {
     const a = await shop();
     const b = await shop();
