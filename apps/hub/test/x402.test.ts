@@ -141,6 +141,7 @@ async function paymentHeader(
     validAfter: bigint;
     validBefore: bigint;
   }> = {},
+  domainChainId = chain.chainId,
 ) {
   const now = BigInt(Math.floor(Date.now() / 1000));
   const authorization = {
@@ -158,7 +159,7 @@ async function paymentHeader(
     {
       name: extra.name,
       version: extra.version,
-      chainId: chain.chainId,
+      chainId: domainChainId,
       verifyingContract: accepted.asset as Address,
     },
     authorization,
@@ -407,6 +408,27 @@ describe('GET /x402/videos/:videoId/access', () => {
       await pause('unpause');
     }
     expect(await balanceOf(s.payer.address)).toBe(before);
+    await expect(s.viewer.api.access.check({ videoId: s.videoId })).resolves.toMatchObject({
+      allowed: false,
+    });
+  });
+
+  it('error: an authorization for another chain is refused (network, then signature domain)', async () => {
+    const s = await shop();
+    const accepted = (await requirementsOf(s)).accepts[0]!;
+    const otherNetwork = await s.get(accessPath(s.videoId), {
+      'payment-signature': await paymentHeader(s.payer, { ...accepted, network: 'eip155:1' }),
+    });
+    expect(otherNetwork.status).toBe(402);
+    expect(otherNetwork.json.error).toMatchObject({
+      reason: 'invalid_network',
+      message: `This hub is paid on eip155:${chain.chainId}`,
+    });
+    const otherDomain = await s.get(accessPath(s.videoId), {
+      'payment-signature': await paymentHeader(s.payer, accepted, {}, 1),
+    });
+    expect(otherDomain.status).toBe(402);
+    expect(otherDomain.json.error).toMatchObject({ reason: 'invalid_exact_evm_payload_signature' });
     await expect(s.viewer.api.access.check({ videoId: s.videoId })).resolves.toMatchObject({
       allowed: false,
     });
