@@ -90,6 +90,7 @@ export function coreConfig(env: Env, secrets: Secrets): CoreConfig {
               signerKey: env.INVOICE_SIGNER_KEY as `0x${string}`,
               splitterAddress: env.SPLITTER_ADDRESS as `0x${string}`,
               hubPayoutWallet: env.HUB_PAYOUT_WALLET as `0x${string}`,
+              relayerKey: env.RELAYER_KEY as `0x${string}` | undefined,
             }
           : null,
       hubFeeBps: env.HUB_FEE_BPS,

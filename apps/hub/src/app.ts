@@ -14,6 +14,7 @@ import { playRoutes } from './routes/play';
 import { type Storefront, storefrontRoutes } from './routes/storefront';
 import { trpcHandler } from './routes/trpc';
 import { uploadRoutes } from './routes/uploads';
+import { x402Routes } from './routes/x402';
 
 export interface HubOptions {
   deps: AppDeps;
@@ -93,6 +94,7 @@ export function createHubApp({
   app.use(originPolicy);
   app.use('/trpc', trpcHandler(deps));
   app.use(playRoutes(deps));
+  app.use(x402Routes(deps));
   app.get('/api/v1/me', requireAuth(deps), (req, res) => {
     const auth = req.auth!;
     res.json({

@@ -184,6 +184,8 @@ export const envSchema = z
     RUN_WORKER: bool.default(true),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
     INVOICE_SIGNER_KEY: privateKey.optional(),
+    /** Submits HTTP 402 payments to the splitter and pays their gas (INVOICE_SIGNER_KEY when unset). */
+    RELAYER_KEY: privateKey.optional(),
     SPLITTER_ADDRESS: hexAddress.optional(),
     HUB_PAYOUT_WALLET: hexAddress.optional(),
     HUB_FEE_BPS: z.coerce.number().int().min(0).max(10_000).default(500),

@@ -34,4 +34,5 @@ export const redactPaths = [
   'config.MEDIA_MASTER_KEY',
   'config.PLAYBACK_SIGNING_KEYS',
   'config.INVOICE_SIGNER_KEY',
+  'config.RELAYER_KEY',
 ];

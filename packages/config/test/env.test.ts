@@ -90,6 +90,19 @@ describe('parseEnv payment settings', () => {
     expect(env.SPLITTER_ADDRESS).toBe(address);
   });
 
+  it('behavior: RELAYER_KEY is optional and, when set, must be a 32-byte hex key', () => {
+    expect(parseEnv({}).RELAYER_KEY).toBeUndefined();
+    expect(parseEnv({ RELAYER_KEY: key }).RELAYER_KEY).toBe(key);
+    try {
+      parseEnv({ RELAYER_KEY: `${key}ff` });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as ConfigError).problems.join('\n')).toMatch(
+        /RELAYER_KEY: expected a 0x-prefixed 32-byte/,
+      );
+    }
+  });
+
   it('error: a signer key that is not 32-byte hex is refused', () => {
     expect(() => parseEnv({ INVOICE_SIGNER_KEY: '0x1234' })).toThrow(
       /INVOICE_SIGNER_KEY: expected a 0x-prefixed 32-byte/,

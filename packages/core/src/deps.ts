@@ -39,6 +39,8 @@ export interface MoneyConfig {
     signerKey: `0x${string}`;
     splitterAddress: `0x${string}`;
     hubPayoutWallet: `0x${string}`;
+    /** Submits HTTP 402 (x402) payments and pays their gas; the invoice signer's key when unset. */
+    relayerKey?: `0x${string}` | undefined;
   } | null;
   hubFeeBps: number;
   tokens: PaymentToken[];

@@ -64,6 +64,17 @@ export {
   uploadLimitFor,
 } from './features/videos/upload-metadata';
 export { type VideoMetadata, videoMetadataInput } from './features/videos/videos.schemas';
+export { type X402AccessInput, type X402AccessResult, x402Access } from './features/x402/x402-access';
+export {
+  decodePaymentHeader,
+  encodeX402Header,
+  type PaymentPayload,
+  type PaymentRequired,
+  type PaymentRequirements,
+  type SettlementResponse,
+  X402_VERSION,
+  type X402ErrorReason,
+} from './features/x402/x402-protocol';
 export { enqueue, type JobPayloads, type TaskName } from './lib/jobs';
 export { argon2Params, hashPassword, verifyPassword } from './lib/passwords';
 export { seal, unseal } from './lib/sealing';
