@@ -263,8 +263,7 @@ async function main(): Promise<void> {
     );
 
     t0 = performance.now();
-    // Accounts in parallel, four at a time (fewer than the harness pool's five connections: a
-    // sign-in holds its transaction's connection while its rate limit takes a second one); each
+    // Accounts in parallel, four at a time (the harness pool has five connections); each
     // account's sessions one after another.
     const accounts = Math.ceil(maxSessions / SESSIONS_PER_VIEWER);
     const perAccount: { sessionId: string; token: string }[][] = [];
