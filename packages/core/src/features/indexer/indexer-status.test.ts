@@ -8,11 +8,12 @@ import {
   startAnvil,
 } from '@ppv/chain';
 import { rpc } from '@ppv/chain/testing';
+import { createOrm } from '@ppv/db';
 import { type Address, createWalletClient, http } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppDeps } from '../../deps';
-import { createHarness, type Harness } from '../../testing';
+import { createHarness, type Harness, TestClient } from '../../testing';
 import { checkHealth } from '../health/check-health';
 import { indexerStatus } from './indexer-status';
 import { runIndexerPass } from './run-indexer';
@@ -168,4 +169,20 @@ describe('indexerStatus and /healthz', () => {
     expect(status).toEqual(await indexerStatus(deps));
     await expect(tenantAdmin.api.hub.indexer.status()).rejects.toMatchObject({ code: 'FORBIDDEN' });
   });
+
+  it('behavior: hub.indexer.status reads the cursor in the request transaction (a one-connection pool suffices)', async () => {
+    const single = await createOrm({ url: h.db.url, poolMax: 1 });
+    try {
+      const tenant = await h.tenant();
+      const admin = await h.signedIn(tenant, { hubAdmin: true });
+      const onOne = new TestClient({ ...h, deps: { ...deps, orm: single } }, tenant);
+      onOne.cookies = { ...admin.cookies };
+      await expect(onOne.api.hub.indexer.status()).resolves.toMatchObject({
+        configured: true,
+        contract: splitter.toLowerCase(),
+      });
+    } finally {
+      await single.close(true);
+    }
+  }, 20_000);
 });
