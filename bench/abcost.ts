@@ -6,12 +6,10 @@
  * of the ffmpeg processes; the hub process's own CPU (the marked run accumulates the references
  * from the grid frames ffmpeg streams to it) is shown apart.
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import {
   computeLadder,
   generateHlsKey,
@@ -22,9 +20,8 @@ import {
   transcodeToHls,
 } from '@ppv/media';
 import { patternSeedOf } from '@ppv/media/watermark';
+import { childCpuSeconds } from './lib/cpu';
 import { benchDir, median, mib, printTable, round, writeResult } from './lib/report';
-
-const exec = promisify(execFile);
 
 const arg = (name: string, fallback: number) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -50,16 +47,6 @@ interface Run {
   loadAtStart: number;
   outputBytes: number;
   segments: number;
-}
-
-const ticksPerSecond = Number((await exec('getconf', ['CLK_TCK'])).stdout.trim());
-
-/** CPU seconds (user + sys) of this process's children that have been waited for. */
-async function childCpuSeconds(): Promise<number> {
-  const text = await readFile('/proc/self/stat', 'utf8');
-  // Fields after the command name (which may hold spaces) start at field 3; cutime and cstime are 16 and 17.
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[13]) + Number(fields[14])) / ticksPerSecond;
 }
 
 const ownCpuSeconds = () => {

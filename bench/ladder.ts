@@ -4,12 +4,10 @@
  * does it), on the same 60 s 1080p clip with the same encoder flags, rates, key frames, AAC audio
  * and AES-128 encryption. Wall time, and CPU time (user + sys) of the ffmpeg children.
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import {
   AUDIO_FILTERS,
   computeLadder,
@@ -27,9 +25,8 @@ import {
   scaleFilters,
   transcodeToHls,
 } from '@ppv/media';
+import { childCpuSeconds } from './lib/cpu';
 import { benchDir, median, mib, printTable, round, writeResult } from './lib/report';
-
-const exec = promisify(execFile);
 
 const CLIP_SECONDS = 60;
 const SEGMENT_SECONDS = 4;
@@ -50,16 +47,6 @@ interface Run {
   loadAtStart: number;
   outputBytes: number;
   segments: number;
-}
-
-const ticksPerSecond = Number((await exec('getconf', ['CLK_TCK'])).stdout.trim());
-
-/** CPU seconds (user + sys) of this process's children that have been waited for. */
-async function childCpuSeconds(): Promise<number> {
-  const stat = await readFile('/proc/self/stat', 'utf8');
-  // Fields after the command name (which may hold spaces) start at field 3; cutime and cstime are 16 and 17.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[13]) + Number(fields[14])) / ticksPerSecond;
 }
 
 /** The 60 s 1080p test clip (testsrc2 at 30 fps + a sine tone), made once and kept in bench/.cache. */

@@ -3,13 +3,11 @@
  * plain encode of the same rendition (same source, filters, encoder flags, key frames and HLS
  * muxer), and how long tracing a leak against 1,000 and 10,000 candidate sessions takes.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { computeLadder, encoderArgs, hlsOutputArgs, keyFrameExpr, locateFfmpeg, runFfmpeg } from '@ppv/media';
 import {
   codewordFor,
@@ -17,9 +15,8 @@ import {
   type TraceCandidate,
   traceLeak,
 } from '../packages/media/src/watermark/index';
+import { childCpuSeconds } from './lib/cpu';
 import { benchDir, median, mib, printTable, round, writeResult } from './lib/report';
-
-const exec = promisify(execFile);
 
 const CLIP_SECONDS = 60;
 const FPS = 30;
@@ -40,15 +37,6 @@ interface Run {
   cpuSeconds: number;
   outputBytes: number;
   segments: number;
-}
-
-const ticksPerSecond = Number((await exec('getconf', ['CLK_TCK'])).stdout.trim());
-
-/** CPU seconds (user + sys) of this process's children that have been waited for. */
-async function childCpuSeconds(): Promise<number> {
-  const text = await readFile('/proc/self/stat', 'utf8');
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[13]) + Number(fields[14])) / ticksPerSecond;
 }
 
 /** CPU seconds of this process itself (the tracer's own work). */
