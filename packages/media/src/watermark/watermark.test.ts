@@ -4,7 +4,7 @@
  * and trimmed the way a pirate would, traced against 1,000 candidate sessions.
  */
 import { execFile } from 'node:child_process';
-import { createDecipheriv, randomBytes } from 'node:crypto';
+import { createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,8 @@ import {
   traceLeak,
 } from './index';
 import { playlistDurations } from './variants';
+
+const fixedSeed = (label: string) => createHash('sha256').update(`watermark-test:${label}`).digest();
 
 const run = promisify(execFile);
 const ffmpeg = (args: string[]) =>
@@ -99,7 +101,7 @@ beforeAll(async () => {
     '-f',
     'lavfi',
     '-i',
-    'mandelbrot=s=320x180:r=30:maxiter=200,scale=640:360,noise=alls=6:allf=t',
+    'mandelbrot=s=320x180:r=30:maxiter=200,scale=640:360,noise=alls=6:allf=t:all_seed=42',
     '-t',
     String(SECONDS),
     ...X264,
@@ -114,9 +116,14 @@ beforeAll(async () => {
     height: 360,
     fps: { num: 30, den: 1 },
     segmentSeconds: 1,
-    patternSeed: randomBytes(32),
+    patternSeed: fixedSeed('pattern'),
   });
-  candidates = Array.from({ length: 1000 }, (_, i) => ({ sessionId: `session-${i}`, seed: randomBytes(32) }));
+  // Fixed seeds and grain: the same clip, pattern and codewords on every run, so the verdicts below
+  // are about the tracer, not about a lucky or unlucky draw.
+  candidates = Array.from({ length: 1000 }, (_, i) => ({
+    sessionId: `session-${i}`,
+    seed: fixedSeed(`session-${i}`),
+  }));
   guilty = candidates[417]!;
   const served = await assemble(guilty, 'served');
   leak = await reencode(served, 'leak', 1.4, 38.6, 'crop=iw*0.95:ih*0.94:iw*0.02:ih*0.035,scale=426:240', 31);
