@@ -3,7 +3,8 @@
  * or change tenant A's rows. Every procedure must have an entry (a test fails when one is added
  * without), so each feature extends this file with its own.
  */
-import { type Tenant, VideoEntity, withTenant } from '@ppv/db';
+import { randomBytes } from 'node:crypto';
+import { EntitlementEntity, type Tenant, VideoEntity, WalletEntity, withTenant } from '@ppv/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appRouter } from './router';
 import { createHarness, type Harness, type TestClient } from './testing';
@@ -20,9 +21,13 @@ interface Fixtures {
     viewerId: string;
     videoId: string;
     playbackId: string;
+    /** A wallet linked to A's admin. */
+    walletAddress: string;
   };
   /** A ready video of tenant B. */
   videoOfB: string;
+  /** B's tenant admin, on B, who bought videoOfB there. */
+  adminB: TestClient;
   /** B's tenant admin's cookies replayed against A's host. */
   cookiesOfBOnA: TestClient;
   tenantB: Tenant;
@@ -104,6 +109,23 @@ const matrix: Record<string, Attack> = {
         f.intruderOnA.api.auth.sessions.revoke({ sessionId: f.a.sessionId }),
       ).rejects.toMatchObject({ code: 'NOT_FOUND' });
       expect(await f.ownerA.api.auth.me()).not.toBeNull();
+    },
+  ),
+  'auth.wallets.unlink': authed(
+    (c, f) => c.api.auth.wallets.unlink({ address: f.a.walletAddress }),
+    async (f) => {
+      await expect(
+        f.intruderOnA.api.auth.wallets.unlink({ address: f.a.walletAddress }),
+      ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      expect((await f.ownerA.api.auth.me())?.wallets.map((w) => w.address)).toEqual([f.a.walletAddress]);
+    },
+  ),
+  'purchases.mine': authed(
+    (c) => c.api.purchases.mine(),
+    async (f) => {
+      // The same person bought a video on B: it is listed there, never on A.
+      expect((await f.adminB.api.purchases.mine()).map((p) => p.videoId)).toEqual([f.videoOfB]);
+      expect(await f.intruderOnA.api.purchases.mine()).toEqual([]);
     },
   ),
   'siwe.nonce': async (f) => {
@@ -515,6 +537,19 @@ beforeAll(async () => {
   const cookiesOfBOnA = adminB.on(tenantA);
   const tokenOfBOnA = h.client(tenantA, { authorization: `Bearer ${tokenB.token}` });
   const videoOfB = await readyVideo(tenantB.id, adminB.userId);
+  const walletAddress = `0x${randomBytes(20).toString('hex')}`;
+  const em = h.db.orm.em.fork();
+  em.create(WalletEntity, { userId: ownerA.userId, address: walletAddress, chainId: 31337 });
+  await em.flush();
+  await withTenant(h.db.orm, tenantB.id, async (tx) => {
+    tx.create(EntitlementEntity, {
+      tenantId: tenantB.id,
+      userId: adminB.userId,
+      videoId: videoOfB,
+      source: 'purchase',
+    });
+    await tx.flush();
+  });
   const intruderOnA = h.client(tenantA);
   await intruderOnA.api.auth.login({ login: adminB.username, password: adminB.password });
 
@@ -528,8 +563,10 @@ beforeAll(async () => {
       viewerId: viewerA.userId,
       videoId: videoA,
       playbackId: playback.sessionId,
+      walletAddress,
     },
     videoOfB,
+    adminB,
     tenantB,
     cookiesOfBOnA,
     tokenOfBOnA,

@@ -6,6 +6,7 @@ import { checkoutRouter } from './features/checkout/checkout.router';
 import { ledgerRouter } from './features/ledger/ledger.router';
 import { paymentsRouter } from './features/payments/payments.router';
 import { playbackRouter } from './features/playback/playback.router';
+import { purchasesRouter } from './features/purchases/purchases.router';
 import { ratesRouter } from './features/rates/rates.router';
 import { siweRouter } from './features/siwe/siwe.router';
 import { hubRouter, tenantRouter } from './features/tenants/tenants.router';
@@ -24,6 +25,7 @@ export const appRouter = router({
   rates: ratesRouter,
   checkout: checkoutRouter,
   payments: paymentsRouter,
+  purchases: purchasesRouter,
   blocks: blocksRouter,
   ledger: ledgerRouter,
 });

@@ -36,6 +36,7 @@ export {
   type LedgerShare,
   type LockedInvoice,
   listLedgerLines,
+  listViewerPurchases,
   lockInvoicesByChainIds,
   lockViewerVideo,
   type OrphanedPayment,
@@ -45,6 +46,7 @@ export {
   reversePayment,
   sumEarnings,
   upsertPayments,
+  type ViewerPurchase,
 } from './repositories/payments';
 export { findPlaybackGrant, type PlaybackGrant, recordKeyFetch } from './repositories/playback';
 export {

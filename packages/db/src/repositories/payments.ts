@@ -527,3 +527,59 @@ export async function creditPayments(
     'run',
   );
 }
+
+export interface ViewerPurchase {
+  videoId: string;
+  title: string;
+  purchasedAt: Date;
+  /** The price paid in US cents (the invoice's); null when no invoice is on record. */
+  priceCents: number | null;
+  tokenSymbol: string | null;
+  /** Smallest units of `tokenSymbol`. */
+  amount: string | null;
+  txHash: string | null;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+}
+
+/** A viewer's purchases in the transaction's tenant (one per video), newest first. */
+export async function listViewerPurchases(
+  em: EntityManager,
+  q: { tenantId: string; userId: string; limit: number },
+): Promise<ViewerPurchase[]> {
+  const rows = await em.execute<
+    {
+      video_id: string;
+      title: string;
+      granted_at: Date;
+      price_cents: number | null;
+      token_symbol: string | null;
+      amount: string | null;
+      tx_hash: string | null;
+      expires_at: Date | null;
+      revoked_at: Date | null;
+    }[]
+  >(
+    `SELECT e.video_id, v.title, e.granted_at, i.price_cents, i.token_symbol, p.amount::text AS amount,
+            p.tx_hash, e.expires_at, e.revoked_at
+       FROM entitlements e
+       JOIN videos v ON v.id = e.video_id
+       LEFT JOIN payments p ON p.id = e.payment_id
+       LEFT JOIN invoices i ON i.id = p.invoice_ref
+      WHERE e.tenant_id = ? AND e.user_id = ? AND e.source = 'purchase'
+      ORDER BY e.granted_at DESC, e.id
+      LIMIT ?`,
+    [q.tenantId, q.userId, q.limit],
+  );
+  return rows.map((r) => ({
+    videoId: r.video_id,
+    title: r.title,
+    purchasedAt: new Date(r.granted_at),
+    priceCents: r.price_cents,
+    tokenSymbol: r.token_symbol,
+    amount: r.amount,
+    txHash: r.tx_hash,
+    expiresAt: r.expires_at && new Date(r.expires_at),
+    revokedAt: r.revoked_at && new Date(r.revoked_at),
+  }));
+}

@@ -127,6 +127,17 @@ export type HubRouter = TRPCBuiltRouter<
           meta: object;
         }>;
       };
+      wallets: {
+        unlink: TRPCMutationProcedure<{
+          input: {
+            address: string;
+          };
+          output: {
+            ok: true;
+          };
+          meta: object;
+        }>;
+      };
     };
     siwe: {
       nonce: TRPCMutationProcedure<{
@@ -958,6 +969,25 @@ export type HubRouter = TRPCBuiltRouter<
           amount: string;
           recordedAt: Date;
           orphanedAt: null | Date;
+        }>;
+        meta: object;
+      }>;
+    };
+    purchases: {
+      mine: TRPCQueryProcedure<{
+        input: undefined | {
+          limit?: undefined | number;
+        };
+        output: Array<{
+          videoId: string;
+          title: string;
+          purchasedAt: Date;
+          priceCents: null | number;
+          tokenSymbol: null | string;
+          amount: null | string;
+          txHash: null | string;
+          expiresAt: null | Date;
+          status: "expired" | "revoked" | "active";
         }>;
         meta: object;
       }>;

@@ -7,6 +7,7 @@ import {
   registerInput,
   resetPasswordInput,
   sessionIdInput,
+  walletAddressInput,
 } from './auth.schemas';
 import { changePassword } from './change-password';
 import { forgotPassword } from './forgot-password';
@@ -16,6 +17,7 @@ import { me } from './me';
 import { register } from './register';
 import { resetPassword } from './reset-password';
 import { listSessions, revokeSession } from './sessions';
+import { unlinkWallet } from './unlink-wallet';
 
 export const authRouter = router({
   register: rateLimitedProcedure(signInLimits.register)
@@ -54,6 +56,14 @@ export const authRouter = router({
     list: authedProcedure.query(({ ctx }) => listSessions(ctx.tx, ctx.auth)),
     revoke: authedProcedure.input(sessionIdInput).mutation(async ({ ctx, input }) => {
       await revokeSession(ctx.tx, { auth: ctx.auth, sessionId: input.sessionId, ip: ctx.req.ip });
+      return { ok: true as const };
+    }),
+  }),
+
+  wallets: router({
+    /** Unlinks one of the caller's wallets (a credential change: the person's session, not a token). */
+    unlink: sessionProcedure.input(walletAddressInput).mutation(async ({ ctx, input }) => {
+      await unlinkWallet(ctx.tx, { auth: ctx.auth, address: input.address, ip: ctx.req.ip });
       return { ok: true as const };
     }),
   }),

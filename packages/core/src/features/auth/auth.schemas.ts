@@ -44,5 +44,13 @@ export const changePasswordInput = z.object({
 
 export const sessionIdInput = z.object({ sessionId: z.uuid('Unknown session id') });
 
+export const walletAddressInput = z.object({
+  address: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^0x[0-9a-f]{40}$/, 'address must be a 0x-prefixed 20-byte Ethereum address'),
+});
+
 export type RegisterInput = z.infer<typeof registerInput>;
 export type LoginInput = z.infer<typeof loginInput>;

@@ -230,9 +230,83 @@ describe('link a wallet', () => {
     const other = await h.signedIn(tenant);
     await expect(signIn(other, wallet, { link: true })).rejects.toMatchObject({
       code: 'CONFLICT',
-      message: 'This wallet is linked to another account',
+      message:
+        'This wallet is linked to another account: sign in with it to use that account, or unlink it there first',
     });
     expect((await other.api.auth.me())?.wallets).toEqual([]);
+  });
+});
+
+describe('unlink a wallet', () => {
+  it('unlinks a wallet of a password account; signing in with it then makes a new account', async () => {
+    const tenant = await h.tenant();
+    const user = await h.signedIn(tenant);
+    const wallet = newWallet();
+    await signIn(user, wallet, { link: true });
+    expect(await user.api.auth.wallets.unlink({ address: wallet.address })).toEqual({ ok: true });
+    expect((await user.api.auth.me())?.wallets).toEqual([]);
+
+    const viaWallet = h.client(tenant);
+    const again = await signIn(viaWallet, wallet);
+    expect(again).toMatchObject({ created: true });
+    expect(again.userId).not.toBe(user.userId);
+  });
+
+  it('a wallet-only account unlinks one of two wallets and keeps the other', async () => {
+    const tenant = await h.tenant();
+    const first = newWallet();
+    const second = newWallet();
+    const client = h.client(tenant);
+    await signIn(client, first);
+    await signIn(client, second, { link: true });
+    await client.api.auth.wallets.unlink({ address: first.address });
+    expect((await client.api.auth.me())?.wallets).toEqual([
+      { address: second.address.toLowerCase(), chainId: 31337 },
+    ]);
+  });
+
+  it('error: the only wallet of an account without a password stays linked', async () => {
+    const tenant = await h.tenant();
+    const wallet = newWallet();
+    const client = h.client(tenant);
+    await signIn(client, wallet);
+    await expect(client.api.auth.wallets.unlink({ address: wallet.address })).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message:
+        'This wallet is the only way to sign in to your account: link another wallet or set a password first',
+    });
+    expect((await client.api.auth.me())?.wallets).toHaveLength(1);
+  });
+
+  it('error: a wallet of another account is not found, and stays linked there', async () => {
+    const tenant = await h.tenant();
+    const owner = await h.signedIn(tenant);
+    const wallet = newWallet();
+    await signIn(owner, wallet, { link: true });
+    const other = await h.signedIn(tenant);
+    await expect(other.api.auth.wallets.unlink({ address: wallet.address })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: 'That wallet is not linked to your account',
+    });
+    expect((await owner.api.auth.me())?.wallets).toHaveLength(1);
+  });
+
+  it('error: an API token cannot unlink a wallet, and a malformed address is refused', async () => {
+    const tenant = await h.tenant();
+    const user = await h.signedIn(tenant);
+    const wallet = newWallet();
+    await signIn(user, wallet, { link: true });
+    const { token } = await user.api.apiTokens.create({ name: 'ci' });
+    const script = h.client(tenant, { authorization: `Bearer ${token}` });
+    await expect(script.api.auth.wallets.unlink({ address: wallet.address })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message: 'This action needs a signed-in session, not an API token',
+    });
+    await expect(user.api.auth.wallets.unlink({ address: '0x1234' })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: 'address: address must be a 0x-prefixed 20-byte Ethereum address',
+    });
+    expect((await user.api.auth.me())?.wallets).toHaveLength(1);
   });
 });
 

@@ -86,7 +86,10 @@ export async function verifySiweSignIn(
   const wallet = await deps.em.findOne(WalletEntity, { address, chainId: deps.chain.chainId });
   if (input.link && input.auth) {
     if (wallet && wallet.userId !== input.auth.userId)
-      throw new AppError('CONFLICT', 'This wallet is linked to another account');
+      throw new AppError(
+        'CONFLICT',
+        'This wallet is linked to another account: sign in with it to use that account, or unlink it there first',
+      );
     if (!wallet)
       deps.em.create(WalletEntity, { userId: input.auth.userId, address, chainId: deps.chain.chainId });
     recordAudit(deps.em, {
