@@ -181,6 +181,15 @@ export async function buyWithWallet(trpc: HubClient, options: BuyWithWalletOptio
   if (typeof account !== 'string')
     throw fail('WALLET_ERROR', 'The wallet offered no account', 'eth_requestAccounts');
   const token = options.token ?? (await defaultToken(trpc));
+  const who = await call('auth.me', () => trpc.auth.me.query());
+  // Signed out, the hub's invoice answers that a sign-in is needed.
+  if (who && !who.wallets.some((w) => w.address === account.toLowerCase())) {
+    throw fail(
+      'WALLET_NOT_LINKED',
+      `The wallet's account ${account} is not linked to your account: link it (sign a message in the wallet) to pay with it`,
+      'auth.me',
+    );
+  }
 
   onProgress({ step: 'invoice', message: 'Preparing your invoice' });
   const invoice = await call('checkout.createInvoice', () =>

@@ -70,6 +70,11 @@ export interface PpvClient {
   auth: {
     signIn(input: { login: string; password: string }): Promise<Me>;
     signInWithEthereum(options: SignInWithEthereumOptions): Promise<Me & { created: boolean }>;
+    /**
+     * Links the wallet to the signed-in account (a Sign-In with Ethereum message with `link`): it
+     * can then pay and sign in. CONFLICT when it is linked to another account.
+     */
+    linkWallet(options: SignInWithEthereumOptions): Promise<Me>;
     signOut(): Promise<void>;
     /** The signed-in account, or null. */
     me(): Promise<Me | null>;
@@ -225,6 +230,37 @@ export function createPpvClient(options: PpvClientOptions): PpvClient {
     return who;
   };
 
+  /** A SIWE message for the hub's nonce, signed by the wallet, then verified (sign-in or link). */
+  const siweVerify = async (opts: SignInWithEthereumOptions, link: boolean) => {
+    const address = opts.address ?? (await walletAccount(opts.provider));
+    const challenge = await call('siwe.nonce', () => trpc.siwe.nonce.mutate());
+    const issuedAt = new Date();
+    const message = siweMessage({
+      domain: challenge.domain,
+      address,
+      statement: opts.statement ?? 'Sign in with Ethereum.',
+      uri: opts.uri ?? (typeof location !== 'undefined' ? location.origin : base.origin),
+      chainId: challenge.chainId,
+      nonce: challenge.nonce,
+      issuedAt,
+      expirationTime: new Date(Math.min(issuedAt.getTime() + 10 * 60_000, Date.parse(challenge.expiresAt))),
+    });
+    let signature: string;
+    try {
+      signature = (await opts.provider.request({
+        method: 'personal_sign',
+        params: [utf8Hex(message), address],
+      })) as string;
+    } catch (error) {
+      throw new PpvError('SIGNATURE_REJECTED', 'The wallet did not sign the sign-in message', {
+        status: 0,
+        path: 'personal_sign',
+        cause: error,
+      });
+    }
+    return call('siwe.verify', () => trpc.siwe.verify.mutate({ message, signature, link }));
+  };
+
   const list = (input: ListVideosInput = {}) =>
     call('videos.list', async () => {
       const page = await trpc.videos.list.query(input);
@@ -289,36 +325,18 @@ export function createPpvClient(options: PpvClientOptions): PpvClient {
           return signedIn(r.csrfToken, 'auth.login');
         }),
       async signInWithEthereum(opts) {
-        const address = opts.address ?? (await walletAccount(opts.provider));
-        const challenge = await call('siwe.nonce', () => trpc.siwe.nonce.mutate());
-        const issuedAt = new Date();
-        const message = siweMessage({
-          domain: challenge.domain,
-          address,
-          statement: opts.statement ?? 'Sign in with Ethereum.',
-          uri: opts.uri ?? (typeof location !== 'undefined' ? location.origin : base.origin),
-          chainId: challenge.chainId,
-          nonce: challenge.nonce,
-          issuedAt,
-          expirationTime: new Date(
-            Math.min(issuedAt.getTime() + 10 * 60_000, Date.parse(challenge.expiresAt)),
-          ),
-        });
-        let signature: string;
-        try {
-          signature = (await opts.provider.request({
-            method: 'personal_sign',
-            params: [utf8Hex(message), address],
-          })) as string;
-        } catch (error) {
-          throw new PpvError('SIGNATURE_REJECTED', 'The wallet did not sign the sign-in message', {
-            status: 0,
-            path: 'personal_sign',
-            cause: error,
-          });
-        }
-        const verified = await call('siwe.verify', () => trpc.siwe.verify.mutate({ message, signature }));
+        const verified = await siweVerify(opts, false);
         return { ...(await signedIn(verified.csrfToken, 'siwe.verify')), created: verified.created };
+      },
+      async linkWallet(opts) {
+        await siweVerify({ statement: 'Link this wallet to my account.', ...opts }, true);
+        const who = await me();
+        if (!who)
+          throw new PpvError('UNAUTHORIZED', 'Sign in first to link a wallet to your account', {
+            status: 0,
+            path: 'siwe.verify',
+          });
+        return who;
       },
       signOut: () =>
         call('auth.logout', async () => {

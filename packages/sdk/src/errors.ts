@@ -14,6 +14,8 @@ export type PpvErrorCode =
   | 'INVOICE_EXPIRED'
   | 'TRANSACTION_REVERTED'
   | 'WALLET_ERROR'
+  /** The paying wallet is not linked to the signed-in account: link it (`auth.linkWallet`), then buy. */
+  | 'WALLET_NOT_LINKED'
   | 'TIMEOUT';
 
 const codeOfStatus: Record<number, PpvErrorCode> = {

@@ -244,6 +244,45 @@ describe('checkout', () => {
     expect(await v.client.access(videoId)).toMatchObject({ allowed: false });
   });
 
+  it('a wallet the signed-in account lacks: WALLET_NOT_LINKED before any invoice, then linkWallet and the purchase goes through', async () => {
+    const videoId = await readyVideo(t.h, tenant, creatorId, { priceCents: 300 });
+    const person = await t.h.signedIn(tenant);
+    const client = createPpvClient({ hub: t.hub.url, tenant: tenant.slug });
+    await client.auth.signIn({ login: person.username, password: person.password });
+    const w = testWallet({ tusd: 10_000_000n });
+    await w.fund();
+    const error = await client.checkout
+      .buyWithWallet({ videoId, provider: w.provider, pollMs: 100 })
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(PpvError);
+    expect(error).toMatchObject({
+      code: 'WALLET_NOT_LINKED',
+      message: `The wallet's account ${w.account.address.toLowerCase()} is not linked to your account: link it (sign a message in the wallet) to pay with it`,
+    });
+    expect(w.methods).not.toContain('eth_sendTransaction');
+
+    const linked = await client.auth.linkWallet({ provider: w.provider });
+    expect(linked).toMatchObject({
+      username: person.username,
+      wallets: [{ address: w.account.address.toLowerCase(), chainId: t.anvil.chainId }],
+    });
+    await client.checkout.buyWithWallet({ videoId, provider: w.provider, pollMs: 100 });
+    expect(await client.access(videoId)).toMatchObject({ allowed: true, grant: 'purchase' });
+  });
+
+  it('error: linking a wallet of another account says so and links nothing', async () => {
+    const theirs = await viewer();
+    const person = await t.h.signedIn(tenant);
+    const client = createPpvClient({ hub: t.hub.url, tenant: tenant.slug });
+    await client.auth.signIn({ login: person.username, password: person.password });
+    await expect(client.auth.linkWallet({ provider: theirs.provider })).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message:
+        'This wallet is linked to another account: sign in with it to use that account, or unlink it there first',
+    });
+    expect((await client.auth.me())?.wallets).toEqual([]);
+  });
+
   it('error: buying while signed out says to sign in', async () => {
     const videoId = await readyVideo(t.h, tenant, creatorId);
     const w = testWallet({ tusd: 10_000_000n });
