@@ -46,6 +46,8 @@ const problems = {
   rejected: 'You cancelled in your wallet. Nothing was paid.',
   expired: 'The price offer ran out before the payment. Press Buy again for a new one.',
   reverted: 'The payment did not go through on the network. Nothing was paid.',
+  notLinked:
+    'This wallet is not linked to your account yet. Link it by signing a message, then the purchase continues.',
 } as const;
 
 function element<K extends keyof HTMLElementTagNameMap>(
@@ -95,6 +97,8 @@ export class PpvPlayerElement extends HTMLElement {
   #state: PlayerState = 'loading';
   #wallets: DiscoveredWallet[] = [];
   #generation = 0;
+  /** Start playing as soon as the viewer may watch (the `autoplay` attribute), once per load. */
+  #autoplay = false;
 
   constructor() {
     super();
@@ -131,6 +135,11 @@ export class PpvPlayerElement extends HTMLElement {
     if (this.isConnected) void this.refresh();
   }
 
+  /** The playback session that is playing, if any (to end it when the page goes away, for example). */
+  get sessionId(): string | null {
+    return this.#session?.sessionId ?? null;
+  }
+
   /** The SDK client this player talks to the hub with (null until `hub` is set). */
   get client(): PpvClient | null {
     return this.#client;
@@ -159,6 +168,7 @@ export class PpvPlayerElement extends HTMLElement {
       this.#error('This player needs its hub and video attributes.');
       return;
     }
+    this.#autoplay = this.hasAttribute('autoplay');
     this.#setState('loading');
     this.#showPanel([element('p', { textContent: 'Loading…', role: 'status' })]);
     const tenant = this.getAttribute('tenant') ?? undefined;
@@ -222,8 +232,11 @@ export class PpvPlayerElement extends HTMLElement {
 
   async #showPaywallOrPlay(): Promise<void> {
     const access = await this.#client!.access(this.#info!.id);
-    if (access.allowed) this.#showReady();
-    else await this.#showPaywall(access);
+    if (!access.allowed) await this.#showPaywall(access);
+    else if (this.#autoplay) {
+      this.#autoplay = false;
+      await this.#play(false);
+    } else this.#showReady();
   }
 
   /** Allowed to watch: a play button over the poster (playback starts a session, so it waits for it). */
@@ -419,7 +432,34 @@ export class PpvPlayerElement extends HTMLElement {
       status.classList.add('problem');
       status.textContent = this.#checkoutMessage(error);
       for (const b of buttons) b.disabled = false;
+      if (error instanceof PpvError && error.code === 'WALLET_NOT_LINKED')
+        this.#offerLink(buttons, status, wallet);
     }
+  }
+
+  /** The wallet that would pay is not the account's: link it (SIWE), then buy with it. */
+  #offerLink(buttons: HTMLButtonElement[], status: HTMLElement, wallet: DiscoveredWallet): void {
+    const link = element('button', { type: 'button', textContent: 'Link this wallet and buy' });
+    status.after(link);
+    link.focus();
+    link.addEventListener('click', async () => {
+      link.disabled = true;
+      status.classList.remove('problem');
+      status.textContent = 'Sign the message in your wallet to link it to your account';
+      try {
+        await this.#client!.auth.linkWallet({
+          provider: wallet.provider,
+          statement: `Link this wallet to my account on ${this.#tenant?.name ?? 'this site'}`,
+        });
+      } catch (error) {
+        status.classList.add('problem');
+        status.textContent = this.#message(error);
+        link.disabled = false;
+        return;
+      }
+      link.remove();
+      await this.#checkout(buttons, status, wallet);
+    });
   }
 
   #checkoutMessage(error: unknown): string {
@@ -428,6 +468,7 @@ export class PpvPlayerElement extends HTMLElement {
     if (error.code === 'INVOICE_EXPIRED') return problems.expired;
     if (error.code === 'TRANSACTION_REVERTED') return problems.reverted;
     if (error.code === 'NETWORK_ERROR') return problems.network;
+    if (error.code === 'WALLET_NOT_LINKED') return problems.notLinked;
     return error.message;
   }
 
@@ -523,7 +564,12 @@ export class PpvPlayerElement extends HTMLElement {
     this.#video.hidden = false;
     this.#video.controls = true;
     await player.load(url);
-    await this.#video.play().catch(() => undefined);
+    // Without a gesture (autoplay) browsers allow only muted playback: then start muted.
+    await this.#video.play().catch(async (error: unknown) => {
+      if ((error as DOMException | null)?.name !== 'NotAllowedError') return;
+      this.#video.muted = true;
+      await this.#video.play().catch(() => undefined);
+    });
   }
 
   #watermarkLost(): void {

@@ -86,6 +86,7 @@ export async function startEmbedSite(bundle: string): Promise<{ server: Server; 
     document.addEventListener(name, (e) => window.events.push({ name, detail: e.detail?.state ?? e.detail?.message ?? e.detail?.videoId ?? null }));
   const player = document.createElement('ppv-player');
   for (const a of ['hub', 'tenant', 'video']) player.setAttribute(a, q.get(a));
+  if (q.has('autoplay')) player.setAttribute('autoplay', '');
   document.getElementById('slot').append(player);
 </script>
 </body></html>`;

@@ -339,6 +339,87 @@ describe('<ppv-player>', () => {
     await page.close();
   });
 
+  it('a password viewer buying with a wallet their account lacks links it (SIWE), pays, and with autoplay plays at once next time', async () => {
+    const viewer = await h.signedIn(tenant);
+    const account = privateKeyToAccount(generatePrivateKey());
+    await h.deps.chain!.client.request({
+      method: 'anvil_setBalance' as never,
+      params: [account.address, '0xde0b6b3a7640000'] as never,
+    });
+    await mintTestUsd(ownerWallet(), h.deps.chain!.client, {
+      token: stablecoin,
+      to: account.address,
+      amount: 20_000_000n,
+    });
+    const page = await browser.newPage({ viewport: { width: 760, height: 640 } });
+    await page.exposeFunction(
+      TEST_WALLET_BINDING,
+      testWalletHandler(account, { rpcUrl: anvil.rpcUrl, chainId: anvil.chainId }),
+    );
+    await page.addInitScript(testWalletInitScript);
+    const params = new URLSearchParams({ hub: hubUrl(), tenant: tenant.slug, video: paid });
+    await page.goto(`${embed.origin}/?${params}`);
+    await waitForState(page, 'paywall');
+    await signIn(page, viewer.username);
+    await page.getByRole('button', { name: 'Buy with wallet' }).click();
+    await page
+      .getByText(
+        'This wallet is not linked to your account yet. Link it by signing a message, then the purchase continues.',
+      )
+      .waitFor();
+    await page.getByRole('button', { name: 'Link this wallet and buy' }).click();
+    await waitForState(page, 'playing');
+    expect((await viewer.api.auth.me())?.wallets.map((w) => w.address)).toEqual([
+      account.address.toLowerCase(),
+    ]);
+    expect(await viewer.api.access.check({ videoId: paid })).toMatchObject({
+      allowed: true,
+      grant: 'purchase',
+    });
+
+    // Bought: with autoplay the player starts the session without waiting for Play.
+    params.set('autoplay', '1');
+    await page.goto(`${embed.origin}/?${params}`);
+    await waitForState(page, 'playing');
+    await waitForPlayback(page, 1);
+    expect(await events(page)).not.toContainEqual(expect.objectContaining({ detail: 'ready' }));
+    await page.close();
+  });
+
+  it('error: buying with a wallet linked to another account says so and buys nothing', async () => {
+    const owner = privateKeyToAccount(generatePrivateKey());
+    const holder = await h.signedIn(tenant);
+    await h.db.orm.em
+      .fork()
+      .getConnection()
+      .execute('INSERT INTO wallets (user_id, address, chain_id) VALUES (?, lower(?), ?)', [
+        holder.userId,
+        owner.address,
+        anvil.chainId,
+      ]);
+    const viewer = await h.signedIn(tenant);
+    const page = await browser.newPage({ viewport: { width: 760, height: 640 } });
+    await page.exposeFunction(
+      TEST_WALLET_BINDING,
+      testWalletHandler(owner, { rpcUrl: anvil.rpcUrl, chainId: anvil.chainId }),
+    );
+    await page.addInitScript(testWalletInitScript);
+    const params = new URLSearchParams({ hub: hubUrl(), tenant: tenant.slug, video: paid });
+    await page.goto(`${embed.origin}/?${params}`);
+    await waitForState(page, 'paywall');
+    await signIn(page, viewer.username);
+    await page.getByRole('button', { name: 'Buy with wallet' }).click();
+    await page.getByRole('button', { name: 'Link this wallet and buy' }).click();
+    await page
+      .getByText(
+        'This wallet is linked to another account: sign in with it to use that account, or unlink it there first',
+      )
+      .waitFor();
+    expect(await viewer.api.access.check({ videoId: paid })).toMatchObject({ allowed: false });
+    expect((await viewer.api.auth.me())?.wallets).toEqual([]);
+    await page.close();
+  });
+
   it('error: a wallet that refuses the payment leaves the paywall with a plain message and nothing paid', async () => {
     const account = privateKeyToAccount(generatePrivateKey());
     const page = await browser.newPage();
