@@ -122,6 +122,10 @@ async function signedInPage(): Promise<Page> {
   return page;
 }
 
+/** What <ppv-player> shows in its shadow root (its state's messages and buttons). */
+const playerText = (page: Page) =>
+  page.locator('ppv-player').evaluate((el) => el.shadowRoot?.textContent ?? '');
+
 /** Plays the mount's <video> for a while; what Chromium decoded. */
 function played(page: Page, mount: string, seconds: number) {
   return page.locator(`${mount} video`).evaluate(async (video: HTMLVideoElement, until: number) => {
@@ -157,21 +161,21 @@ describe('watching', () => {
 
       await page.getByTestId('watch').click();
       await page.waitForURL(`${base}/videos/${freeVideo}/watch`);
+      // <ppv-player autoplay>: the session starts without pressing Play.
       await expect
-        .poll(() => page.locator('[data-ppv-player]').getAttribute('data-state'), { timeout: 30_000 })
-        .toMatch(/ready|error|denied/);
+        .poll(() => page.locator('ppv-player').getAttribute('state'), { timeout: 30_000 })
+        .toMatch(/playing|error|paywall|too-many-sessions/);
       // On failure, the player's own message says why.
-      expect(await page.locator('[data-ppv-player] [data-status]').textContent()).toBe('');
-      expect(await page.locator('[data-ppv-player]').getAttribute('data-state')).toBe('ready');
-      const stream = await played(page, '[data-ppv-player]', 3);
+      expect(await page.locator('ppv-player').getAttribute('state'), await playerText(page)).toBe('playing');
+      const stream = await played(page, 'ppv-player', 3);
       expect(stream.currentTime).toBeGreaterThanOrEqual(3);
       expect(stream.width).toBeGreaterThan(0);
       expect(stream.frames).toBeGreaterThan(0);
       // The visible watermark names the viewer and the session.
-      expect(await page.locator('[data-overlay]').textContent()).toMatch(
+      expect(await page.locator('ppv-player .watermark').textContent()).toMatch(
         new RegExp(`^${viewer.username} · [A-Z0-9]{8}$`),
       );
-      expect(await page.locator('[data-end-oldest]').isVisible()).toBe(false);
+      expect(await page.locator('ppv-player').getAttribute('state')).toBe('playing');
       const sessions = await viewer.api.playback.sessions();
       expect(sessions.map((s) => s.videoId)).toContain(freeVideo);
       await screenshot(page, 'watch-page');
@@ -180,13 +184,21 @@ describe('watching', () => {
     }
   }, 90_000);
 
-  it('error: the watch page of a paid video without access says so and plays nothing', async () => {
+  it('error: the watch page of a paid video without access shows the paywall and plays nothing', async () => {
     const page = await signedInPage();
     try {
       await page.goto(`${site()}/videos/${paidVideo}/watch`);
-      await expect.poll(() => page.locator('[data-ppv-player]').getAttribute('data-state')).toBe('denied');
-      expect(await page.locator('[data-ppv-player] [data-status]').textContent()).toBe(
-        'This video is pay-per-view: buy a view to watch it',
+      await expect.poll(() => page.locator('ppv-player').getAttribute('state')).toBe('paywall');
+      await page
+        .locator('ppv-player')
+        .getByText('This video is pay-per-view: buy a view to watch it')
+        .waitFor();
+      expect(await page.locator('ppv-player').getByRole('button', { name: 'Buy a view' }).isVisible()).toBe(
+        true,
+      );
+      expect(await page.locator('ppv-player video').isVisible()).toBe(false);
+      expect(await viewer.api.playback.sessions()).not.toContainEqual(
+        expect.objectContaining({ videoId: paidVideo }),
       );
     } finally {
       await page.context().close();
