@@ -4,7 +4,7 @@ import { OutboxEmailEntity, type Tenant, withTenant } from '@ppv/db';
 import type { RunningHub } from '@ppv/hub';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Hex } from 'viem';
-import { privateKeyToAccount } from 'viem/accounts';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { get, hostOf, launchBrowser, screenshot, siteOf, startStorefrontHub } from './helpers';
 
@@ -206,6 +206,41 @@ describe('accounts', () => {
             .catch(() => ''),
         )
         .toContain(account.address.toLowerCase());
+    });
+  });
+
+  it('unlinks a wallet from the account page', async () => {
+    await withPage(async (page, context) => {
+      const account = await injectWallet(context, generatePrivateKey());
+      await signUp(page, unique('ul_'));
+      expect(await page.getByText('You have not bought any videos here yet.').isVisible()).toBe(true);
+      await page.getByRole('button', { name: 'Link a wallet' }).click();
+      const address = account.address.toLowerCase();
+      await page.getByRole('button', { name: `Unlink ${address}` }).click();
+      await page.getByText('No wallet is linked to this account.').waitFor();
+      expect(await page.getByTestId('wallets').count()).toBe(0);
+    });
+  });
+
+  it('error: linking a wallet that belongs to another account says so and links nothing', async () => {
+    const key = generatePrivateKey();
+    await withPage(async (page, context) => {
+      await injectWallet(context, key);
+      await signUp(page, unique('own_'));
+      await page.getByRole('button', { name: 'Link a wallet' }).click();
+      await page.getByTestId('wallets').waitFor();
+    });
+    await withPage(async (page, context) => {
+      await injectWallet(context, key);
+      await signUp(page, unique('oth_'));
+      await page.getByRole('button', { name: 'Link a wallet' }).click();
+      await page
+        .getByText(
+          'This wallet is linked to another account: sign in with it to use that account, or unlink it there first',
+        )
+        .waitFor();
+      await page.reload();
+      expect(await page.getByText('No wallet is linked to this account.').isVisible()).toBe(true);
     });
   });
 
