@@ -20,7 +20,7 @@ import { createHarness, type Harness } from '@ppv/core/testing';
 import { EntitlementEntity, type Tenant, TenantEntity, UserEntity, WalletEntity, withTenant } from '@ppv/db';
 import type { RunningHub } from '@ppv/hub';
 import { type RunningWorker, startWorker } from '@ppv/worker';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { createWalletClient, http } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { foundry } from 'viem/chains';
@@ -142,6 +142,38 @@ afterAll(async () => {
 
 const site = () => `http://127.0.0.1:${hub.port}`;
 
+/** The watch page's <ppv-player> plays the encrypted stream under the watermark with `username`. */
+async function expectPlaying(page: Page, username: string) {
+  await expect
+    .poll(() => page.locator('ppv-player').getAttribute('state'), { timeout: 30_000 })
+    .toMatch(/playing|error|paywall|too-many-sessions/);
+  const text = await page.locator('ppv-player').evaluate((el) => el.shadowRoot?.textContent ?? '');
+  expect(await page.locator('ppv-player').getAttribute('state'), text).toBe('playing');
+  const stream = await page.locator('ppv-player video').evaluate(async (video: HTMLVideoElement) => {
+    video.muted = true;
+    await video.play();
+    const deadline = Date.now() + 30_000;
+    while (video.currentTime < 2 && !video.ended && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    return { currentTime: video.currentTime, width: video.videoWidth, error: video.error?.code ?? null };
+  });
+  expect(stream.currentTime).toBeGreaterThanOrEqual(2);
+  expect(stream.width).toBeGreaterThan(0);
+  expect(stream.error).toBeNull();
+  expect(await page.locator('ppv-player').getAttribute('state')).toBe('playing');
+  expect(await page.locator('ppv-player .watermark').textContent()).toMatch(
+    new RegExp(`^${username} · [A-Z0-9]{8}$`),
+  );
+}
+
+async function signInWithPassword(page: Page, viewer: { username: string; password: string }) {
+  await page.goto(`${site()}/sign-in?next=${encodeURIComponent(`/videos/${paidVideo}`)}`);
+  await page.getByLabel('Email or username').fill(viewer.username);
+  await page.getByLabel('Password').fill(viewer.password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.waitForURL(`${site()}/videos/${paidVideo}`);
+}
+
 /** A browser context with an injected EIP-1193 wallet (window.ethereum + EIP-6963) over a funded anvil key. */
 async function walletContext() {
   const account = privateKeyToAccount(generatePrivateKey());
@@ -182,36 +214,83 @@ describe('checkout on the storefront', () => {
       );
       expect(grants).toHaveLength(1);
 
-      await expect
-        .poll(() => page.locator('[data-ppv-player]').getAttribute('data-state'), { timeout: 30_000 })
-        .toMatch(/ready|error|denied/);
-      expect(await page.locator('[data-ppv-player] [data-status]').textContent()).toBe('');
-      const stream = await page
-        .locator('[data-ppv-player] video')
-        .evaluate(async (video: HTMLVideoElement) => {
-          video.muted = true;
-          await video.play();
-          const deadline = Date.now() + 30_000;
-          while (video.currentTime < 2 && !video.ended && Date.now() < deadline)
-            await new Promise((r) => setTimeout(r, 100));
-          return {
-            currentTime: video.currentTime,
-            width: video.videoWidth,
-            error: video.error?.code ?? null,
-          };
-        });
-      expect(stream.currentTime).toBeGreaterThanOrEqual(2);
-      expect(stream.width).toBeGreaterThan(0);
-      expect(stream.error).toBeNull();
-      expect(await page.locator('[data-ppv-player]').getAttribute('data-state')).toBe('ready');
-      expect(await page.locator('[data-overlay]').textContent()).toMatch(
-        new RegExp(`^${user.username} · [A-Z0-9]{8}$`),
-      );
+      await expectPlaying(page, user.username);
+      await screenshot(page, 'bought-with-wallet');
+
+      // The account page lists the purchase, and this browser among the sessions.
+      await page.goto(`${site()}/account`);
+      const purchase = page.getByTestId('purchases').locator('li');
+      expect(await purchase.count()).toBe(1);
+      const row = (await purchase.textContent())?.replace(/\s+/g, ' ');
+      expect(row).toContain('Knife skills, paid');
+      expect(row).toContain('$5.00');
+      expect(row).toContain('yours to watch for good');
+      expect(await purchase.getAttribute('data-status')).toBe('active');
+      expect(await page.getByTestId('sessions').textContent()).toContain('This browser');
+      await screenshot(page, 'account-with-purchase');
       await screenshot(page, 'bought-with-wallet');
     } finally {
       await context.close();
     }
   }, 120_000);
+
+  it('a password viewer buys with a wallet their account lacks: links it (SIWE), pays and watches', async () => {
+    const viewer = await h.signedIn(tenant);
+    const { context, account } = await walletContext();
+    const page = await context.newPage();
+    try {
+      await signInWithPassword(page, viewer);
+      await page.getByRole('button', { name: 'Buy for $5.00' }).click();
+      await page
+        .getByText(
+          'This wallet is not linked to your account yet. Link it by signing a message, then the purchase continues.',
+        )
+        .waitFor();
+      expect(await viewer.api.access.check({ videoId: paidVideo })).toMatchObject({ allowed: false });
+      await page.getByRole('button', { name: 'Link this wallet and buy' }).click();
+      await page.waitForURL(`${site()}/videos/${paidVideo}/watch`, { timeout: 60_000 });
+      expect((await viewer.api.auth.me())?.wallets.map((w) => w.address)).toEqual([
+        account.address.toLowerCase(),
+      ]);
+      expect(await viewer.api.access.check({ videoId: paidVideo })).toMatchObject({
+        allowed: true,
+        grant: 'purchase',
+      });
+      await expectPlaying(page, viewer.username);
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
+
+  it('error: buying with a wallet linked to another account says so and buys nothing', async () => {
+    const holder = await h.signedIn(tenant);
+    const viewer = await h.signedIn(tenant);
+    const { context, account } = await walletContext();
+    const em = h.db.orm.em.fork();
+    em.create(WalletEntity, {
+      userId: holder.userId,
+      address: account.address.toLowerCase(),
+      chainId: anvil.chainId,
+    });
+    await em.flush();
+    const page = await context.newPage();
+    try {
+      await signInWithPassword(page, viewer);
+      await page.getByRole('button', { name: 'Buy for $5.00' }).click();
+      await page.getByRole('button', { name: 'Link this wallet and buy' }).click();
+      await page
+        .getByText(
+          'This wallet is linked to another account: sign in with it to use that account, or unlink it there first',
+        )
+        .waitFor();
+      expect(page.url()).toBe(`${site()}/videos/${paidVideo}`);
+      expect(await page.getByRole('button', { name: 'Buy for $5.00' }).isEnabled()).toBe(true);
+      expect(await viewer.api.access.check({ videoId: paidVideo })).toMatchObject({ allowed: false });
+      expect((await viewer.api.auth.me())?.wallets).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
 
   it('error: a signed-in viewer without a wallet in the browser is told so and nothing is bought', async () => {
     const viewer = await h.signedIn(tenant);
