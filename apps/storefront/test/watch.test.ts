@@ -144,7 +144,7 @@ function played(page: Page, mount: string, seconds: number) {
 }
 
 describe('watching', () => {
-  it('the video page plays the free preview, and the watch page plays the transcoded stream', async () => {
+  it('the video page plays the free preview, and the watch page plays the transcoded stream until the viewer leaves', async () => {
     const page = await signedInPage();
     try {
       const base = site();
@@ -179,6 +179,14 @@ describe('watching', () => {
       const sessions = await viewer.api.playback.sessions();
       expect(sessions.map((s) => s.videoId)).toContain(freeVideo);
       await screenshot(page, 'watch-page');
+
+      // Leaving the page ends the session, freeing its place under the cap on screens.
+      const playing = sessions.find((s) => s.videoId === freeVideo)!;
+      expect(await page.locator('ppv-player .watermark').textContent()).toContain(playing.code);
+      await page.goto(`${base}/`);
+      await expect
+        .poll(async () => (await viewer.api.playback.sessions()).map((s) => s.id))
+        .not.toContain(playing.id);
     } finally {
       await page.context().close();
     }
