@@ -439,7 +439,10 @@ export class PpvPlayerElement extends HTMLElement {
 
   /** The wallet that would pay is not the account's: link it (SIWE), then buy with it. */
   #offerLink(buttons: HTMLButtonElement[], status: HTMLElement, wallet: DiscoveredWallet): void {
+    // One offer at a time: pressing Buy again refuses the same wallet again.
+    status.parentElement?.querySelector('button[data-link-wallet]')?.remove();
     const link = element('button', { type: 'button', textContent: 'Link this wallet and buy' });
+    link.dataset.linkWallet = '';
     status.after(link);
     link.focus();
     link.addEventListener('click', async () => {

@@ -367,6 +367,10 @@ describe('<ppv-player>', () => {
         'This wallet is not linked to your account yet. Link it by signing a message, then the purchase continues.',
       )
       .waitFor();
+    // Buy again before linking: still one offer to link.
+    await page.getByRole('button', { name: 'Buy with wallet' }).click();
+    await page.getByRole('button', { name: 'Buy with wallet' }).and(page.locator(':enabled')).waitFor();
+    expect(await page.getByRole('button', { name: 'Link this wallet and buy' }).count()).toBe(1);
     await page.getByRole('button', { name: 'Link this wallet and buy' }).click();
     await waitForState(page, 'playing');
     expect((await viewer.api.auth.me())?.wallets.map((w) => w.address)).toEqual([
