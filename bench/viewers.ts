@@ -6,7 +6,10 @@
  * nginx (Debian package `nginx`), the ceiling; without nginx that part is skipped with a message.
  * The viewers run in a forked child process (lib/viewers-load.ts).
  *
- *   npx tsx bench/viewers.ts [--steps 100,250,500] [--seconds 30]
+ * `--playlist-auth 0,5` runs the hub's steps once per PLAYLIST_AUTH_CACHE_SECONDS value (default:
+ * the configured 5 only), to compare playlist authorizations read every time with reused ones.
+ *
+ *   npx tsx bench/viewers.ts [--steps 100,250,500] [--seconds 30] [--playlist-auth 0,5]
  */
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -40,9 +43,13 @@ const SEGMENT_SECONDS = 2;
 const POOL_MAX = 20;
 /** Sessions per viewer account (the per-viewer cap is raised to this). */
 const SESSIONS_PER_VIEWER = 50;
+/** PLAYLIST_AUTH_CACHE_SECONDS values the hub's steps run with (null: the harness's own). */
+const PLAYLIST_AUTH = arg('playlist-auth')?.split(',').map(Number) ?? [null];
 
 interface Step {
   server: 'hub' | 'nginx';
+  /** The hub's PLAYLIST_AUTH_CACHE_SECONDS, when the run compares values. */
+  playlistAuthSeconds: number | null;
   sessions: number;
   load: LoadResult;
   /** The server's CPU (% of one core) while the viewers ran: the hub's node process, or nginx's master and workers. */
@@ -223,7 +230,9 @@ function row(step: Step): Cell[] {
   const playlists = [...load.latencies.master, ...load.latencies.playlist];
   const hub = step.server === 'hub';
   return [
-    step.server,
+    step.playlistAuthSeconds === null
+      ? step.server
+      : `${step.server}, playlist auth ${step.playlistAuthSeconds} s`,
     step.sessions,
     rate(['segment']),
     round((load.segmentBytes * 8) / seconds / 1e6, 0),
@@ -323,7 +332,17 @@ async function main(): Promise<void> {
       const used = pids
         ? (await cpuMs(await pids())) - nginxCpu
         : (process.cpuUsage(cpu).user + process.cpuUsage(cpu).system) / 1000;
-      const step: Step = { server, sessions: viewers.length, load, serverCpuPercent: (used / elapsed) * 100 };
+      const playlistAuthSeconds =
+        server === 'hub' && PLAYLIST_AUTH[0] !== null
+          ? h.deps.config.media.playlistAuthorizationSeconds
+          : null;
+      const step: Step = {
+        server,
+        playlistAuthSeconds,
+        sessions: viewers.length,
+        load,
+        serverCpuPercent: (used / elapsed) * 100,
+      };
       steps.push(step);
       const [, , segRate, , p50, p99, , stalled] = row(step);
       process.stdout.write(
@@ -333,14 +352,18 @@ async function main(): Promise<void> {
       return step;
     };
 
-    process.stdout.write(`hub: steps ${STEPS.join(', ')}, ${STEP_SECONDS}s each…\n`);
-    for (const n of STEPS) {
-      const step = await measure(
-        'hub',
-        origin,
-        sessions.slice(0, n).map((s) => ({ mode: 'hub', ...s })),
-      );
-      if (overLimit(step.load)) break;
+    for (const seconds of PLAYLIST_AUTH) {
+      if (seconds !== null) h.deps.config.media.playlistAuthorizationSeconds = seconds;
+      const given = seconds === null ? '' : `, PLAYLIST_AUTH_CACHE_SECONDS=${seconds}`;
+      process.stdout.write(`hub: steps ${STEPS.join(', ')}, ${STEP_SECONDS}s each${given}…\n`);
+      for (const n of STEPS) {
+        const step = await measure(
+          'hub',
+          origin,
+          sessions.slice(0, n).map((s) => ({ mode: 'hub', ...s })),
+        );
+        if (overLimit(step.load)) break;
+      }
     }
     await hub.close();
     hub = undefined;
@@ -440,6 +463,7 @@ async function main(): Promise<void> {
         });
         return {
           server: s.server,
+          playlistAuthSeconds: s.playlistAuthSeconds,
           sessions: s.sessions,
           stalls: stalls(s.load),
           elapsedSeconds: round(s.load.elapsedSeconds, 2),

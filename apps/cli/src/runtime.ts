@@ -111,6 +111,7 @@ export function coreConfig(env: Env, secrets: Secrets): CoreConfig {
       playbackKeys: secrets.playbackKeys,
       playbackTokenTtlSeconds: env.PLAYBACK_TOKEN_TTL_SECONDS,
       maxPlaybackSessions: env.MAX_PLAYBACK_SESSIONS,
+      playlistAuthorizationSeconds: env.PLAYLIST_AUTH_CACHE_SECONDS,
       maxUploadBytes: env.MAX_UPLOAD_BYTES,
       allowExts: env.ALLOW_EXTS.split(','),
       uploadExpiryHours: env.UPLOAD_EXPIRY_HOURS,

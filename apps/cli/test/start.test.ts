@@ -31,6 +31,19 @@ async function processesMentioning(needle: string): Promise<string[]> {
   return found;
 }
 
+/** The command lines of the processes whose parent is `pid`. */
+async function childrenOf(pid: number): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of (await readdir('/proc')).filter((p) => /^\d+$/.test(p))) {
+    const state = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    // pid (comm) state ppid …: comm may hold spaces, so count from the last parenthesis.
+    const ppid = Number(state.slice(state.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid === pid)
+      found.push((await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).replaceAll('\0', ' '));
+  }
+  return found;
+}
+
 async function healthy(url: string, deadline: number): Promise<unknown> {
   for (;;) {
     try {
@@ -50,6 +63,7 @@ async function startAndStop(): Promise<{
   code: number | null;
   consolePort: number;
   consoleSignIn: number;
+  children: string[];
 }> {
   const port = await freePort();
   const consolePort = await freePort();
@@ -77,10 +91,11 @@ async function startAndStop(): Promise<{
       await new Promise((r) => setTimeout(r, 250));
     }
     const consoleSignIn = (await fetch(`http://127.0.0.1:${consolePort}/sign-in`)).status;
+    const children = await childrenOf(child.pid!);
     const exited = once(child, 'exit');
     child.kill('SIGINT');
     const [code] = await exited;
-    return { health, output, code, consolePort, consoleSignIn };
+    return { health, output, code, consolePort, consoleSignIn, children };
   } catch (error) {
     child.kill('SIGKILL');
     throw new Error(`${(error as Error).message}\n${output}`);
@@ -108,6 +123,10 @@ describe('ppv start with nothing configured', () => {
     // The hub console runs on its own port, and the banner gives its address.
     expect(first.output).toContain(`Console             http://localhost:${first.consolePort}`);
     expect(first.consoleSignIn).toBe(200);
+    // Started without the V8 flag the hub needs, `ppv start` runs itself again with it.
+    expect(
+      first.children.filter((c) => c.includes('--max-semi-space-size=2') && c.includes('start')),
+    ).toHaveLength(1);
     expect(first.output).not.toMatch(/postgres:\/\/postgres:(?!\*\*\*)/);
     expect(first.code).toBe(0);
     expect(await processesMentioning(dataDir)).toEqual([]);

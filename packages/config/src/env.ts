@@ -161,6 +161,7 @@ export const envSchema = z
       .optional(),
     PLAYBACK_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(600),
     MAX_PLAYBACK_SESSIONS: z.coerce.number().int().min(1).max(100).default(3),
+    PLAYLIST_AUTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
     MAX_UPLOAD_BYTES: z.coerce
       .number()
       .int()

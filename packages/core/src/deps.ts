@@ -56,6 +56,11 @@ export interface MediaConfig {
   playbackKeys: { current: string; keys: Record<string, Buffer> };
   playbackTokenTtlSeconds: number;
   maxPlaybackSessions: number;
+  /**
+   * How long a session's playlists reuse one authorization (0: every playlist asks the database).
+   * The key endpoint always asks. See features/playback/playlist-authorization.ts.
+   */
+  playlistAuthorizationSeconds: number;
   /** Largest upload in bytes (a per-tenant override is a later column on tenants). */
   maxUploadBytes: number;
   /** Extensions an upload's file name may have, lower case, without the dot. */

@@ -33,6 +33,7 @@ export const testConfig: CoreConfig = {
     playbackKeys: { current: 'k2', keys: { k2: Buffer.alloc(32, 2), k1: Buffer.alloc(32, 1) } },
     playbackTokenTtlSeconds: 600,
     maxPlaybackSessions: 3,
+    playlistAuthorizationSeconds: 5,
     maxUploadBytes: 50 * 1024 * 1024,
     allowExts: ['mp4', 'm4v', 'mov', 'mkv', 'webm', 'avi', 'ts', 'flv'],
     uploadExpiryHours: 24,

@@ -1,6 +1,6 @@
 import type { TenantDeps } from '../../deps';
 import { AppError } from '../../errors';
-import { authorizePlayback } from './authorize-playback';
+import { authorizePlaylist } from './playlist-authorization';
 import { readManifest } from './read-manifest';
 
 /** `?token=…` to append to a playlist's URIs, when the token came in the query (ffmpeg, Safari). */
@@ -16,7 +16,7 @@ export async function masterPlaylist(
   deps: TenantDeps,
   input: { sessionId: string; token: string | null; uriToken: string | null },
 ): Promise<string> {
-  const { video } = await authorizePlayback(deps, input);
+  const { video } = await authorizePlaylist(deps, input);
   const manifest = await readManifest(deps.storage, deps.tenantId, video.id);
   if (!manifest) throw new AppError('NOT_FOUND', 'This video has no published stream');
   const query = tokenQuery(input.uriToken);

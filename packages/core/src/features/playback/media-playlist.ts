@@ -3,8 +3,8 @@ import { codewordFor } from '@ppv/media/watermark';
 import type { TenantDeps } from '../../deps';
 import { AppError } from '../../errors';
 import { unseal } from '../../lib/sealing';
-import { authorizePlayback } from './authorize-playback';
 import { tokenQuery } from './master-playlist';
+import { authorizePlaylist } from './playlist-authorization';
 import { mediaUrl, readManifest } from './read-manifest';
 
 /**
@@ -17,7 +17,7 @@ export async function mediaPlaylist(
   deps: TenantDeps,
   input: { sessionId: string; rendition: string; token: string | null; uriToken: string | null },
 ): Promise<string> {
-  const { session, video, key } = await authorizePlayback(deps, input);
+  const { session, video, key } = await authorizePlaylist(deps, input);
   const manifest = await readManifest(deps.storage, deps.tenantId, video.id);
   const rendition = manifest?.renditions.find((r) => r.name === input.rendition);
   if (!manifest || !rendition)

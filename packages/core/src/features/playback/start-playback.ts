@@ -7,6 +7,7 @@ import { randomAlphanumeric } from '../../lib/crypto';
 import { canWatch } from '../access/can-watch';
 import { recordAudit } from '../audit/record-audit';
 import { signPlaybackToken } from './playback-token';
+import { forgetPlaybackSession } from './playlist-authorization';
 
 const SESSION_HOURS = 12;
 
@@ -68,7 +69,10 @@ export async function startPlayback(
         `You are already watching on ${live.length} screens (the limit is ${cap}); end one to start another`,
       );
     }
-    for (const old of live.slice(0, live.length - cap + 1)) old.endedAt = now;
+    for (const old of live.slice(0, live.length - cap + 1)) {
+      old.endedAt = now;
+      forgetPlaybackSession(old.id, now);
+    }
   }
   const session = deps.em.create(PlaybackSessionEntity, {
     tenantId: deps.tenantId,
@@ -125,6 +129,7 @@ export async function endPlayback(deps: TenantDeps, input: { auth: AuthInfo; ses
   });
   if (!session) throw notFound('Playback session');
   session.endedAt ??= deps.clock();
+  forgetPlaybackSession(session.id, session.endedAt);
 }
 
 export async function listPlaybackSessions(deps: TenantDeps, auth: AuthInfo) {
