@@ -32,7 +32,6 @@ import {
   claimX402Settlement,
   createOrm,
   EntitlementEntity,
-  InvoiceEntity,
   type MikroORM,
   PaymentEntity,
   TenantEntity,
@@ -682,6 +681,166 @@ describe('GET /x402/videos/:videoId/access', () => {
       expect(res.json.error.message).toMatch(/takes no stablecoin payments/);
     } finally {
       h.deps.config.money = money;
+    }
+  });
+
+  it('x402 v1: an X-PAYMENT payment answers 200 with X-PAYMENT-RESPONSE and grants the video', async () => {
+    const s = await shop();
+    const first = await s.get(accessPath(s.videoId));
+    const [offer] = (first.json as PaymentRequiredV1).accepts;
+    const accepted = decode<PaymentRequired>(first.headers['payment-required']).accepts[0]!;
+    const before = await balanceOf(s.payer.address);
+    const { payload } = await authorize(s.payer, accepted);
+    const res = await s.get(accessPath(s.videoId), {
+      'x-payment': encode({ x402Version: 1, scheme: 'exact', network: offer?.network, payload }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers['payment-response']).toBeUndefined();
+    const settlement = decode<{ success: boolean; transaction: string; network: string; payer: string }>(
+      res.headers['x-payment-response'],
+    );
+    expect(settlement).toMatchObject({ success: true, network: offer?.network, payer: s.payer.address });
+    expect(settlement.transaction).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(res.json).toMatchObject({ masterUrl: expect.stringMatching(/^\/play\//) });
+    expect(before - (await balanceOf(s.payer.address))).toBe(2_500_000n);
+    await expect(accessOf(s)).resolves.toMatchObject({ allowed: true, grant: 'purchase' });
+  });
+
+  it('x402 v1: a refused X-PAYMENT answers the v1 body with the v1 reason code', async () => {
+    const s = await shop();
+    const accepted = (await requirementsOf(s)).accepts[0]!;
+    const before = await balanceOf(s.payer.address);
+    const network = `eip155:${chain.chainId}`;
+    const underpaid = await authorize(s.payer, accepted, { value: 2_000_000n });
+    const res = await s.get(accessPath(s.videoId), {
+      'x-payment': encode({ x402Version: 1, scheme: 'exact', network, payload: underpaid.payload }),
+    });
+    await expectRefused(s, res, before, 'invalid_exact_evm_payload_authorization_value', /costs exactly/);
+    expect(res.json).toMatchObject({
+      x402Version: 1,
+      error: 'invalid_exact_evm_payload_authorization_value',
+      accepts: [{ maxAmountRequired: '2500000', resource: `http://${s.host}${accessPath(s.videoId)}` }],
+    });
+    const { payload } = await authorize(s.payer, accepted);
+    const wrongNetwork = await s.get(accessPath(s.videoId), {
+      'x-payment': encode({ x402Version: 1, scheme: 'exact', network: 'base', payload }),
+    });
+    await expectRefused(s, wrongNetwork, before, 'invalid_network');
+    expect(wrongNetwork.json).toMatchObject({ x402Version: 1, error: 'invalid_network' });
+    const v2InV1 = await s.get(accessPath(s.videoId), {
+      'x-payment': encode({ x402Version: 2, accepted, payload }),
+    });
+    await expectRefused(s, v2InV1, before, 'invalid_x402_version', /X-PAYMENT header carries x402 version 1/);
+  });
+
+  it('behavior: a settlement left in flight by a request that went away is resolved from its receipt', async () => {
+    const s = await shop();
+    const accepted = (await requirementsOf(s)).accepts[0]!;
+    const invoice = invoiceOf(accepted);
+    const before = await balanceOf(s.payer.address);
+    const { authorization, signed, payload } = await authorize(s.payer, accepted);
+    // The request reserved the settlement, sent it and died before recording the payment.
+    const row = await withTenant(h.db.orm, s.tenant.id, (em) =>
+      claimX402Settlement(em, {
+        tenantId: s.tenant.id,
+        invoiceRef: invoice.id,
+        chainId: chain.chainId,
+        token: contracts.stablecoin,
+        payer: s.payer.address,
+        nonce: authorization.nonce,
+        validBefore: authorization.validBefore,
+        leaseUntil: new Date(Date.now() - 1000),
+        at: new Date(Date.now() - (X402_SETTLEMENT_LEASE_SECONDS + 1) * 1000),
+      }),
+    );
+    const receipt = await payInvoiceWithAuthorization(
+      walletOf(privateKeyToAccount(relayer.privateKey)),
+      chain.client,
+      {
+        splitter: contracts.splitter,
+        invoice: {
+          invoiceId: invoice.invoiceId as Hex,
+          payer: invoice.payer as Address,
+          token: invoice.token as Address,
+          amount: BigInt(invoice.amount),
+          creator: invoice.creator as Address,
+          tenant: invoice.tenant as Address,
+          hub: invoice.hub as Address,
+          creatorBps: Number(invoice.creatorBps),
+          tenantBps: Number(invoice.tenantBps),
+          hubBps: Number(invoice.hubBps),
+          videoIdHash: invoice.videoIdHash as Hex,
+          deadline: BigInt(invoice.deadline),
+        },
+        signature: invoice.signature,
+        authorization,
+        authorizationSignature: signed,
+      },
+    );
+    await withTenant(h.db.orm, s.tenant.id, (em) =>
+      updateX402Settlement(em, row!.id, { txHash: receipt.transactionHash, at: new Date() }),
+    );
+    expect(await paymentsOf(s)).toBe(0);
+    // The client's retry of the same payment finds it, and gets the video without a second charge.
+    const res = await s.get(accessPath(s.videoId), {
+      'payment-signature': encode({ x402Version: 2, accepted, payload }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ masterUrl: expect.stringMatching(/^\/play\//) });
+    expect(before - (await balanceOf(s.payer.address))).toBe(2_500_000n);
+    expect(await paymentsOf(s)).toBe(1);
+    await expect(accessOf(s)).resolves.toMatchObject({ allowed: true, grant: 'purchase' });
+  });
+
+  it('behavior: a settlement reserved by a request that died before sending it does not block its retry', async () => {
+    const s = await shop();
+    const accepted = (await requirementsOf(s)).accepts[0]!;
+    const before = await balanceOf(s.payer.address);
+    const { authorization, payload } = await authorize(s.payer, accepted);
+    await withTenant(h.db.orm, s.tenant.id, (em) =>
+      claimX402Settlement(em, {
+        tenantId: s.tenant.id,
+        invoiceRef: invoiceOf(accepted).id,
+        chainId: chain.chainId,
+        token: contracts.stablecoin,
+        payer: s.payer.address,
+        nonce: authorization.nonce,
+        validBefore: authorization.validBefore,
+        leaseUntil: new Date(Date.now() - 1000),
+        at: new Date(Date.now() - (X402_SETTLEMENT_LEASE_SECONDS + 1) * 1000),
+      }),
+    );
+    const res = await s.get(accessPath(s.videoId), {
+      'payment-signature': encode({ x402Version: 2, accepted, payload }),
+    });
+    expect(res.status).toBe(200);
+    expect(decode<{ success: boolean }>(res.headers['payment-response'])).toMatchObject({ success: true });
+    expect(before - (await balanceOf(s.payer.address))).toBe(2_500_000n);
+    expect(await entitlementsOf(s)).toBe(1);
+  });
+
+  it('behavior: the route pays and grants on a one-connection pool (no second connection while a transaction is open)', async () => {
+    const single: MikroORM = await createOrm({ url: h.db.url, poolMax: 1 });
+    const onOne = await startHub({
+      deps: { ...h.deps, orm: single },
+      host: '127.0.0.1',
+      port: 0,
+      trustProxy: ['loopback'],
+    });
+    try {
+      const s = await shop(onOne);
+      const accepted = (await requirementsOf(s)).accepts[0]!;
+      const header = await paymentHeader(s.payer, accepted);
+      const answers = await Promise.all(
+        [1, 2].map(() => s.get(accessPath(s.videoId), { 'payment-signature': header })),
+      );
+      expect(answers.map((a) => a.status)).toEqual([200, 200]);
+      expect(await entitlementsOf(s)).toBe(1);
+      expect(await paymentsOf(s)).toBe(1);
+      expect((await s.get(accessPath(s.videoId))).status).toBe(200);
+    } finally {
+      await onOne.close();
+      await single.close(true);
     }
   });
 

@@ -312,7 +312,10 @@ async function prepare(deps: TenantDeps, chain: ChainDeps, input: X402AccessInpu
     message,
   });
   if (!input.payment) {
-    return refuse(null, 'Payment required: pay in PAYMENT-SIGNATURE (x402 version 2) or X-PAYMENT (version 1)');
+    return refuse(
+      null,
+      'Payment required: pay in PAYMENT-SIGNATURE (x402 version 2) or X-PAYMENT (version 1)',
+    );
   }
 
   const decoded = decodePaymentHeader(input.payment.header, version);
