@@ -510,6 +510,42 @@ describe('GET /x402/videos/:videoId/access', () => {
     expect(await balanceOf(stranger.address)).toBe(10_000_000n);
   });
 
+  it('error: a TransferWithAuthorization (which anyone could submit to the token, skipping the split) is refused as a bad signature', async () => {
+    const s = await shop();
+    const accepted = (await requirementsOf(s)).accepts[0]!;
+    const before = await balanceOf(s.payer.address);
+    const { authorization, payload } = await authorize(s.payer, accepted);
+    const extra = accepted.extra as { name: string; version: string };
+    const transferSignature = await s.payer.signTypedData({
+      domain: {
+        name: extra.name,
+        version: extra.version,
+        chainId: chain.chainId,
+        verifyingContract: contracts.stablecoin,
+      },
+      types: {
+        TransferWithAuthorization: [
+          { name: 'from', type: 'address' },
+          { name: 'to', type: 'address' },
+          { name: 'value', type: 'uint256' },
+          { name: 'validAfter', type: 'uint256' },
+          { name: 'validBefore', type: 'uint256' },
+          { name: 'nonce', type: 'bytes32' },
+        ],
+      },
+      primaryType: 'TransferWithAuthorization',
+      message: authorization,
+    });
+    const res = await s.get(accessPath(s.videoId), {
+      'payment-signature': encode({
+        x402Version: 2,
+        accepted,
+        payload: { ...payload, signature: transferSignature },
+      }),
+    });
+    await expectRefused(s, res, before, 'invalid_exact_evm_payload_signature', /not the payer’s signature/);
+  });
+
   it('error: a forged invoice (its signature, or its split) in the accepted requirements is refused with invalid_payment_requirements', async () => {
     const s = await shop();
     const accepted = (await requirementsOf(s)).accepts[0]!;

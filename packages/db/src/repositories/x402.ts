@@ -69,14 +69,20 @@ export async function lockX402Settlement(
   return row ? toSettlement(row) : null;
 }
 
-/** The settlement of this invoice in flight ('settling'), if any, locked until the transaction ends. */
+/**
+ * The settlement in flight ('settling') of any invoice of this viewer for this video, if any, locked
+ * until the transaction ends: an invoice replaced while its payment is in flight still counts.
+ */
 export async function lockInFlightX402Settlement(
   em: EntityManager,
-  invoiceRef: string,
+  viewerId: string,
+  videoId: string,
 ): Promise<X402Settlement | null> {
   const [row] = await em.execute<Row[]>(
-    `SELECT * FROM x402_settlements WHERE invoice_ref = ? AND status = 'settling' FOR UPDATE`,
-    [invoiceRef],
+    `SELECT s.* FROM x402_settlements s JOIN invoices i ON i.id = s.invoice_ref
+      WHERE i.viewer_id = ? AND i.video_id = ? AND s.status = 'settling'
+      ORDER BY s.created_at LIMIT 1 FOR UPDATE OF s`,
+    [viewerId, videoId],
   );
   return row ? toSettlement(row) : null;
 }

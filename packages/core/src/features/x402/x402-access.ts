@@ -409,7 +409,7 @@ async function prepare(deps: TenantDeps, chain: ChainDeps, input: X402AccessInpu
       },
     };
   }
-  const inFlight = await lockInFlightX402Settlement(deps.em, invoice.id);
+  const inFlight = await lockInFlightX402Settlement(deps.em, input.auth.userId, video.id);
   if (inFlight) {
     return inFlight.leaseUntil > now
       ? { kind: 'wait', txHash: inFlight.txHash }
