@@ -40,7 +40,15 @@ import {
   WalletEntity,
   withTenant,
 } from '@ppv/db';
-import { type Address, createWalletClient, type Hex, http, type LocalAccount, parseSignature } from 'viem';
+import {
+  type Address,
+  createTestClient,
+  createWalletClient,
+  type Hex,
+  http,
+  type LocalAccount,
+  parseSignature,
+} from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningHub, startHub } from '../src/index';
@@ -875,6 +883,52 @@ describe('GET /x402/videos/:videoId/access', () => {
       expect(await paymentsOf(s)).toBe(1);
       expect((await s.get(accessPath(s.videoId))).status).toBe(200);
     } finally {
+      await onOne.close();
+      await single.close(true);
+    }
+  });
+
+  it('behavior: no connection is held while the settlement is mined (a one-connection pool serves others meanwhile)', {
+    timeout: 60_000,
+  }, async () => {
+    const single: MikroORM = await createOrm({ url: h.db.url, poolMax: 1 });
+    const onOne = await startHub({
+      deps: { ...h.deps, orm: single },
+      host: '127.0.0.1',
+      port: 0,
+      trustProxy: ['loopback'],
+    });
+    const miner = createTestClient({
+      mode: 'anvil',
+      chain: chain.client.chain,
+      transport: http(anvil.rpcUrl),
+    });
+    try {
+      const s = await shop(onOne);
+      const other = await shop(onOne);
+      const accepted = (await requirementsOf(s)).accepts[0]!;
+      const header = await paymentHeader(s.payer, accepted);
+      await miner.setAutomine(false);
+      const paying = s.get(accessPath(s.videoId), { 'payment-signature': header });
+      // Wait until the relayer's transaction is sent: it now sits unmined.
+      let sent = false;
+      while (!sent) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const rows = await withTenant(h.db.orm, s.tenant.id, (em) =>
+          em.execute<{ tx_hash: string | null }[]>('SELECT tx_hash FROM x402_settlements'),
+        );
+        sent = rows.some((row) => row.tx_hash !== null);
+      }
+      // The only connection is free: another viewer is answered while the payment waits to be mined.
+      const meanwhile = await other.get(accessPath(other.videoId));
+      expect(meanwhile.status).toBe(402);
+      await miner.mine({ blocks: 1 });
+      await miner.setAutomine(true);
+      const paid = await paying;
+      expect(paid.status).toBe(200);
+      expect(await entitlementsOf(s)).toBe(1);
+    } finally {
+      await miner.setAutomine(true);
       await onOne.close();
       await single.close(true);
     }
