@@ -377,6 +377,54 @@ describe('GET /x402/videos/:videoId/access', () => {
     expect(await paymentsOf(s)).toBe(1);
   });
 
+  it('behavior: two different authorizations for one video sent at once make one charge', async () => {
+    const s = await shop();
+    const accepted = (await requirementsOf(s)).accepts[0]!;
+    const headers = await Promise.all([paymentHeader(s.payer, accepted), paymentHeader(s.payer, accepted)]);
+    const before = await balanceOf(s.payer.address);
+    const answers = await Promise.all(
+      headers.map((header) => s.get(accessPath(s.videoId), { 'payment-signature': header })),
+    );
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    expect(before - (await balanceOf(s.payer.address))).toBe(2_500_000n);
+    expect(await paymentsOf(s)).toBe(1);
+    expect(await entitlementsOf(s)).toBe(1);
+  });
+
+  it('a payment waiting for confirmations answers 202; the same payment sent again once confirmed answers 200', async () => {
+    const s = await shop();
+    const accepted = (await requirementsOf(s)).accepts[0]!;
+    const header = await paymentHeader(s.payer, accepted);
+    const money = h.deps.config.money;
+    h.deps.config.money = { ...money, confirmations: 2 };
+    try {
+      const pending = await s.get(accessPath(s.videoId), { 'payment-signature': header });
+      expect(pending.status).toBe(202);
+      expect(pending.json).toMatchObject({
+        status: 'pending',
+        message: expect.stringMatching(/2 confirmations/),
+      });
+      const { transaction } = decode<{ transaction: string }>(pending.headers['payment-response']);
+      await expect(accessOf(s)).resolves.toMatchObject({ allowed: false });
+      await createTestClient({
+        mode: 'anvil',
+        chain: chain.client.chain,
+        transport: http(anvil.rpcUrl),
+      }).mine({
+        blocks: 1,
+      });
+      const confirmed = await s.get(accessPath(s.videoId), { 'payment-signature': header });
+      expect(confirmed.status).toBe(200);
+      expect(decode<{ transaction: string }>(confirmed.headers['payment-response']).transaction).toBe(
+        transaction,
+      );
+    } finally {
+      h.deps.config.money = money;
+    }
+    await expect(accessOf(s)).resolves.toMatchObject({ allowed: true, grant: 'purchase' });
+    expect(await paymentsOf(s)).toBe(1);
+  });
+
   it('error: a reused nonce (the authorization already paid another video) is refused with invalid_exact_evm_nonce_already_used', async () => {
     const s = await shop();
     const other = await newVideo(s.tenant.id, s.creator.userId);
