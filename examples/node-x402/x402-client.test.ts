@@ -186,3 +186,19 @@ it('error: a wallet that is not linked to the account is refused before anything
     buyAccess({ url: hub.url, tenant: tenant.slug, apiToken: token }, videoId, other),
   ).rejects.toThrow(/link this wallet to your account first/);
 });
+
+it('error: a wallet without the funds is refused with the protocol reason and the hub’s words', async () => {
+  const viewer = await h.signedIn(tenant);
+  const { token } = await viewer.api.apiTokens.create({ name: 'x402 example' });
+  const broke = privateKeyToAccount(generatePrivateKey());
+  const em = h.db.orm.em.fork();
+  em.create(WalletEntity, {
+    userId: viewer.userId,
+    address: broke.address.toLowerCase(),
+    chainId: anvil.chainId,
+  });
+  await em.flush();
+  await expect(
+    buyAccess({ url: hub.url, tenant: tenant.slug, apiToken: token }, videoId, broke),
+  ).rejects.toThrow(/^402: The payer holds 0 units; this video costs \d+ \(insufficient_funds\)$/);
+});

@@ -14,7 +14,8 @@ export interface PaymentRequirements {
     name: string;
     version: string;
     authorization: string;
-    invoice: { id: string; payer: Address; deadline: string };
+    /** The invoice the authorization pays, as the hub signed it (the splitter checks that signature). */
+    invoice: { id: string; payer: Address; deadline: string; signature: Hex };
   };
 }
 
@@ -47,12 +48,18 @@ const decodeHeader = <T>(value: string | null, name: string): T => {
 
 const encodeHeader = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64');
 
+/**
+ * The hub's refusal in words. A 402 body is the protocol's own (`error` is the x402 reason code) with
+ * `message` added; any other error body is `{ error: { message, code } }`.
+ */
 async function refusal(res: Response): Promise<Error> {
   const body = (await res.json().catch(() => null)) as {
-    error?: { message?: string; reason?: string };
+    error?: string | { message?: string; code?: string };
+    message?: string;
   } | null;
-  const reason = body?.error?.reason ? ` (${body.error.reason})` : '';
-  return new Error(`${res.status}: ${body?.error?.message ?? res.statusText}${reason}`);
+  const error = body?.error;
+  if (typeof error === 'string') return new Error(`${res.status}: ${body?.message ?? error} (${error})`);
+  return new Error(`${res.status}: ${error?.message ?? res.statusText}`);
 }
 
 /** Signs the EIP-3009 ReceiveWithAuthorization the requirements ask for: `to` the splitter. */

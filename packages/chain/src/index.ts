@@ -63,6 +63,7 @@ export {
   payInvoiceWithAuthorization,
   payInvoiceWithToken,
   readPaidEvents,
+  sendInvoiceWithAuthorization,
   TransactionRevertedError,
 } from './payments';
 export {

@@ -148,26 +148,23 @@ export async function payInvoiceWithToken(
   return { approval, payment: await confirmed(reader, 'payToken', hash) };
 }
 
+type PayWithAuthorizationArgs = PayInvoiceArgs & {
+  authorization: Pick<ReceiveAuthorization, 'validAfter' | 'validBefore' | 'nonce'>;
+  authorizationSignature: Pick<AuthorizationSignature, 'v' | 'r' | 's'>;
+};
+
 /**
- * Submits an invoice with the payer's EIP-3009 authorization (`signReceiveAuthorization`, `to` the
- * splitter, `value` the amount). The wallet is the relayer: any account, it pays only the gas.
+ * Sends an invoice with the payer's EIP-3009 authorization (`signReceiveAuthorization`, `to` the
+ * splitter, `value` the amount) and returns the transaction's hash without waiting for it to be
+ * mined. The wallet is the relayer: any account, it pays only the gas. A payment the contract would
+ * refuse throws here already (the gas estimate reverts).
  */
-export async function payInvoiceWithAuthorization(
+export async function sendInvoiceWithAuthorization(
   relayer: PaymentWallet,
-  reader: PaymentReader,
-  {
-    splitter,
-    invoice,
-    signature,
-    authorization,
-    authorizationSignature,
-  }: PayInvoiceArgs & {
-    authorization: Pick<ReceiveAuthorization, 'validAfter' | 'validBefore' | 'nonce'>;
-    authorizationSignature: Pick<AuthorizationSignature, 'v' | 'r' | 's'>;
-  },
-): Promise<TransactionReceipt> {
+  { splitter, invoice, signature, authorization, authorizationSignature }: PayWithAuthorizationArgs,
+): Promise<Hex> {
   const { v, r, s } = authorizationSignature;
-  const hash = await relayer.writeContract({
+  return relayer.writeContract({
     address: splitter,
     abi: paymentAbi,
     functionName: 'payWithAuthorization',
@@ -182,7 +179,15 @@ export async function payInvoiceWithAuthorization(
       s,
     ],
   });
-  return confirmed(reader, 'payWithAuthorization', hash);
+}
+
+/** sendInvoiceWithAuthorization, then waits for the receipt (TransactionRevertedError if it reverted). */
+export async function payInvoiceWithAuthorization(
+  relayer: PaymentWallet,
+  reader: PaymentReader,
+  args: PayWithAuthorizationArgs,
+): Promise<TransactionReceipt> {
+  return confirmed(reader, 'payWithAuthorization', await sendInvoiceWithAuthorization(relayer, args));
 }
 
 /** A decoded `Paid` event and where it is on chain (what the indexer needs to checkpoint and detect reorgs). */

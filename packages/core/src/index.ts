@@ -64,16 +64,27 @@ export {
   uploadLimitFor,
 } from './features/videos/upload-metadata';
 export { type VideoMetadata, videoMetadataInput } from './features/videos/videos.schemas';
-export { type X402AccessInput, type X402AccessResult, x402Access } from './features/x402/x402-access';
+export {
+  X402_SETTLEMENT_LEASE_SECONDS,
+  type X402AccessInput,
+  type X402AccessResult,
+  type X402Deps,
+  x402Access,
+} from './features/x402/x402-access';
 export {
   decodePaymentHeader,
   encodeX402Header,
   type PaymentPayload,
   type PaymentRequired,
+  type PaymentRequiredV1,
   type PaymentRequirements,
+  type PaymentRequirementsV1,
+  paymentHeaderName,
   type SettlementResponse,
+  v1Network,
   X402_VERSION,
   type X402ErrorReason,
+  type X402Version,
 } from './features/x402/x402-protocol';
 export { enqueue, type JobPayloads, type TaskName } from './lib/jobs';
 export { argon2Params, hashPassword, verifyPassword } from './lib/passwords';

@@ -56,3 +56,12 @@ export {
   type VideoSort,
   videoSorts,
 } from './repositories/videos';
+export {
+  claimX402Settlement,
+  lockInFlightX402Settlement,
+  lockX402Settlement,
+  updateX402Settlement,
+  type X402AuthorizationKey,
+  type X402Settlement,
+  type X402SettlementStatus,
+} from './repositories/x402';

@@ -70,6 +70,7 @@ describe('row-level security', () => {
         'entitlements',
         'creator_blocks',
         'ledger_entries',
+        'x402_settlements',
       ]) {
         const { rows } = await client.query(`SELECT count(*)::int AS n FROM ${table}`);
         expect(rows[0].n, table).toBe(0);
