@@ -471,6 +471,16 @@ const matrix: Record<string, Attack> = {
       }
     },
   ),
+  'ledger.daily': authed(
+    (c) => c.api.ledger.daily({ as: 'tenant', from: new Date('2026-01-01'), to: new Date('2026-02-01') }),
+    async (f) => {
+      for (const as of ['creator', 'tenant', 'hub'] as const) {
+        await expect(
+          f.intruderOnA.api.ledger.daily({ as, from: new Date('2026-01-01'), to: new Date('2026-02-01') }),
+        ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      }
+    },
+  ),
   'ledger.exportCsv': authed(
     (c) => c.api.ledger.exportCsv({ as: 'tenant' }),
     async (f) => {

@@ -27,6 +27,7 @@ export {
 } from './repositories/chain-indexer';
 export {
   creditPayments,
+  type DailyEarningsRow,
   type EarningsRow,
   eventKey,
   grantPurchases,
@@ -44,6 +45,7 @@ export {
   type PurchaseGrant,
   reversePayment,
   sumEarnings,
+  sumEarningsByDay,
   upsertPayments,
 } from './repositories/payments';
 export { findPlaybackGrant, type PlaybackGrant, recordKeyFetch } from './repositories/playback';

@@ -941,6 +941,7 @@ export type HubRouter = TRPCBuiltRouter<
           scope?: undefined | "tenant" | "hub";
           status?: undefined | "credited" | "overpaid" | "late" | "underpaid" | "mismatch" | "duplicate" | "unknown_invoice" | "orphaned";
           limit?: undefined | number;
+          offset?: undefined | number;
         };
         output: Array<{
           id: string;
@@ -1011,6 +1012,25 @@ export type HubRouter = TRPCBuiltRouter<
             token: string;
             tokenSymbol: string;
             amount: string;
+            usdCents: number;
+            payments: number;
+          }[];
+          usdCents: number;
+        };
+        meta: object;
+      }>;
+      daily: TRPCQueryProcedure<{
+        input: {
+          as: "tenant" | "creator" | "hub";
+          from: unknown;
+          to: unknown;
+        };
+        output: {
+          as: "tenant" | "creator" | "hub";
+          from: Date;
+          to: Date;
+          days: {
+            day: string;
             usdCents: number;
             payments: number;
           }[];
