@@ -12,3 +12,8 @@ export function utcField(text: string): Date | null {
   const d = new Date(`${text.replace(' ', 'T')}Z`);
   return Number.isNaN(d.getTime()) ? null : d;
 }
+
+/** A numeric column's text without trailing zeros: "17000.00000000" → "17000", "0.50" → "0.5". */
+export function plainDecimal(text: string): string {
+  return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
+}
