@@ -339,6 +339,13 @@ const matrix: Record<string, Attack> = {
       expect((await f.intruderOnA.api.playback.sessions()).map((s) => s.id)).not.toContain(f.a.playbackId);
     },
   ),
+  'playback.watching': authed(
+    (c) => c.api.playback.watching(),
+    async (f) => {
+      await expect(f.intruderOnA.api.playback.watching()).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      expect((await f.ownerA.api.playback.watching()).map((s) => s.sessionId)).toContain(f.a.playbackId);
+    },
+  ),
   'access.check': async (f) => {
     await expect(f.intruderOnA.api.access.check({ videoId: f.videoOfB })).rejects.toMatchObject({
       code: 'NOT_FOUND',

@@ -717,6 +717,20 @@ export type HubRouter = TRPCBuiltRouter<
         }[];
         meta: object;
       }>;
+      watching: TRPCQueryProcedure<{
+        input: void;
+        output: Array<{
+          sessionId: string;
+          videoId: string;
+          videoTitle: string;
+          viewer: null | string;
+          code: string;
+          startedAt: Date;
+          lastSeenAt: Date;
+          expiresAt: Date;
+        }>;
+        meta: object;
+      }>;
     };
     access: {
       check: TRPCQueryProcedure<{
