@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { createHarness, type Harness, recordTestSale, type TestSale } from '@ppv/core/testing';
-import type { Tenant } from '@ppv/db';
+import { PlaybackSessionEntity, type Tenant, withTenant } from '@ppv/db';
 import type { RunningHub } from '@ppv/hub';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -386,6 +387,46 @@ describe('rates', () => {
   });
 });
 
+describe('watching now', () => {
+  it("shows a creator the live sessions of their own videos, and nobody else's", async () => {
+    const viewer = await h.signedIn(a);
+    const at = h.deps.clock();
+    const live = await withTenant(h.db.orm, a.id, async (em) => {
+      const row = (videoId: string, expiresAt: Date, endedAt: Date | null) =>
+        em.create(PlaybackSessionEntity, {
+          tenantId: a.id,
+          videoId,
+          userId: viewer.userId,
+          code: randomBytes(4).toString('hex').toUpperCase(),
+          seed: randomBytes(32),
+          expiresAt,
+          endedAt,
+        });
+      const s = row(today.videoId, new Date(at.getTime() + 600_000), null);
+      row(twoDaysAgo.videoId, new Date(at.getTime() + 600_000), at);
+      row(june.videoId, new Date(at.getTime() - 1_000), null);
+      await em.flush();
+      return s;
+    });
+    const page = await as('creatorA');
+    expect((await page.goto(url('/studio/watching')))?.status()).toBe(200);
+    const rows = page.getByTestId('watching-row');
+    expect(await rows.count()).toBe(1);
+    expect(await rows.getAttribute('data-session')).toBe(live.id);
+    expect(await rows.locator('td').allTextContents()).toEqual(
+      expect.arrayContaining(['Sold', viewer.username, live.code]),
+    );
+    await screenshot(page, 'studio-watching');
+
+    const other = await signIn(browser, url(''), await h.signedIn(a, { role: 'creator' }), a.slug);
+    await other.goto(url('/studio/watching'));
+    expect(await other.getByTestId('no-watching').textContent()).toBe(
+      'Nobody is watching your videos right now.',
+    );
+    await other.context().close();
+  });
+});
+
 describe('health and roles', () => {
   it('shows the chain indexer next to the job queue on the health page', async () => {
     const page = await as('hubAdmin');
@@ -418,7 +459,7 @@ describe('health and roles', () => {
     }
     const viewer = await h.signedIn(a);
     const viewerPage = await signIn(browser, url(''), viewer, a.slug);
-    for (const path of ['/studio/earnings', '/studio/earnings.csv']) {
+    for (const path of ['/studio/earnings', '/studio/earnings.csv', '/studio/watching']) {
       const response = await viewerPage.request.get(url(path));
       expect(response.status(), path).toBe(403);
       expect(await response.text(), path).toContain('creator role');

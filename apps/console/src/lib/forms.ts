@@ -37,6 +37,7 @@ export const tenantLinks = [
 export const studioLinks = [
   { href: '/studio', text: 'My videos' },
   { href: '/studio/earnings', text: 'Earnings' },
+  { href: '/studio/watching', text: 'Watching now' },
 ];
 
 export interface BrandingChanges {
