@@ -361,6 +361,13 @@ const matrix: Record<string, Attack> = {
       expect((await f.intruderOnA.api.playback.sessions()).map((s) => s.id)).not.toContain(f.a.playbackId);
     },
   ),
+  'playback.watching': authed(
+    (c) => c.api.playback.watching(),
+    async (f) => {
+      await expect(f.intruderOnA.api.playback.watching()).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      expect((await f.ownerA.api.playback.watching()).map((s) => s.sessionId)).toContain(f.a.playbackId);
+    },
+  ),
   'access.check': async (f) => {
     await expect(f.intruderOnA.api.access.check({ videoId: f.videoOfB })).rejects.toMatchObject({
       code: 'NOT_FOUND',
@@ -490,6 +497,16 @@ const matrix: Record<string, Attack> = {
     async (f) => {
       for (const as of ['creator', 'tenant', 'hub'] as const) {
         await expect(f.intruderOnA.api.ledger.earnings({ as })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      }
+    },
+  ),
+  'ledger.daily': authed(
+    (c) => c.api.ledger.daily({ as: 'tenant', from: new Date('2026-01-01'), to: new Date('2026-02-01') }),
+    async (f) => {
+      for (const as of ['creator', 'tenant', 'hub'] as const) {
+        await expect(
+          f.intruderOnA.api.ledger.daily({ as, from: new Date('2026-01-01'), to: new Date('2026-02-01') }),
+        ).rejects.toMatchObject({ code: 'FORBIDDEN' });
       }
     },
   ),

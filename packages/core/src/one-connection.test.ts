@@ -57,6 +57,9 @@ describe('a request holds one database connection', { timeout: 20_000 }, () => {
     expect((await hub.api.hub.users.list({})).users.map((u) => u.id)).toContain(admin.userId);
     await expect(hub.api.hub.videos.list({})).resolves.toMatchObject({ total: expect.any(Number) });
     await expect(hub.api.ledger.earnings({ as: 'hub' })).resolves.toMatchObject({ as: 'hub' });
+    await expect(
+      hub.api.ledger.daily({ as: 'hub', from: new Date('2026-01-01'), to: new Date('2026-01-08') }),
+    ).resolves.toMatchObject({ days: expect.any(Array) });
     await expect(hub.api.ledger.exportCsv({ as: 'hub' })).resolves.toMatchObject({
       lines: expect.any(Number),
     });

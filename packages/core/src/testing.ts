@@ -1,13 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@ppv/config';
-import type { Tenant } from '@ppv/db';
+import { InvoiceEntity, type Tenant, VideoEntity, withHubScope, withTenant } from '@ppv/db';
 import { createTestDatabase, type TestDatabase } from '@ppv/db/testing';
 import { LocalStorage } from '@ppv/media';
+import { getAddress, type Hex, toHex } from 'viem';
 import type { CookieWriter, RequestMeta } from './context';
-import type { AppDeps, ChainDeps, CoreConfig } from './index';
-import { createCaller, createTenant, createUser } from './index';
+import type { AppDeps, ChainDeps, ChainPaidEvent, CoreConfig, RecordedPayment } from './index';
+import { createCaller, createTenant, createUser, recordPaidEvents } from './index';
 
 export const testConfig: CoreConfig = {
   nodeEnv: 'test',
@@ -158,4 +160,101 @@ export async function createHarness(options: { chain?: ChainDeps } = {}): Promis
     },
   };
   return harness;
+}
+
+export interface TestSale {
+  tenant: Tenant;
+  creatorId: string;
+  viewerId: string;
+  videoId: string;
+  invoiceId: Hex;
+  event: ChainPaidEvent;
+  payment: RecordedPayment;
+}
+
+const randomHex = (bytes: number) => toHex(randomBytes(bytes));
+const TEST_SPLITTER = getAddress(randomHex(20));
+const TEST_TOKEN = getAddress(randomHex(20));
+let testBlock = 1_000n;
+
+/**
+ * A paid 10.00 USD purchase of 10 TUSD (creator 85%, tenant 10%, hub 5%) recorded as the chain
+ * indexer records a `Paid` event: an invoice, then the event (so payment, entitlement and ledger
+ * lines). A new creator, viewer and video unless given; `paid` below 10 TUSD makes it underpaid;
+ * `at` is when it is recorded (the ledger lines' date). Sales of one viewer and video run one after
+ * the other: a viewer has one open invoice per video.
+ */
+export async function recordTestSale(
+  h: Harness,
+  tenant: Tenant,
+  opts: { creatorId?: string; viewerId?: string; videoId?: string; paid?: bigint; at?: Date } = {},
+): Promise<TestSale> {
+  const creatorId = opts.creatorId ?? (await h.signedIn(tenant, { role: 'creator' })).userId;
+  const viewerId = opts.viewerId ?? (await h.signedIn(tenant)).userId;
+  const invoiceId = randomHex(32);
+  const payer = getAddress(randomHex(20));
+  const videoId = await withTenant(h.db.orm, tenant.id, async (em) => {
+    let id = opts.videoId;
+    if (!id) {
+      const video = em.create(VideoEntity, {
+        tenantId: tenant.id,
+        creatorId,
+        title: 'Sold',
+        priceCents: 1000,
+        status: 'ready',
+      });
+      await em.flush();
+      id = video.id;
+    }
+    em.create(InvoiceEntity, {
+      tenantId: tenant.id,
+      viewerId,
+      videoId: id,
+      invoiceId,
+      chainId: testConfig.chainId,
+      contract: TEST_SPLITTER.toLowerCase(),
+      payer: payer.toLowerCase(),
+      token: TEST_TOKEN.toLowerCase(),
+      tokenSymbol: 'TUSD',
+      amount: '10000000',
+      creatorAddress: randomHex(20),
+      tenantAddress: randomHex(20),
+      hubAddress: randomHex(20),
+      creatorBps: 8500,
+      tenantBps: 1000,
+      hubBps: 500,
+      videoIdHash: randomHex(32),
+      deadline: Math.floor(Date.now() / 1000) + 900,
+      signature: randomHex(65),
+      priceCents: 1000,
+    });
+    await em.flush();
+    return id;
+  });
+  testBlock += 1n;
+  const amount = opts.paid ?? 10_000_000n;
+  const event: ChainPaidEvent = {
+    chainId: testConfig.chainId,
+    invoiceId,
+    payer,
+    creator: getAddress(randomHex(20)),
+    token: TEST_TOKEN,
+    amount,
+    tenant: getAddress(randomHex(20)),
+    hub: getAddress(randomHex(20)),
+    creatorShare: (amount * 8500n) / 10_000n,
+    tenantShare: (amount * 1000n) / 10_000n,
+    hubShare: amount - (amount * 8500n) / 10_000n - (amount * 1000n) / 10_000n,
+    videoIdHash: randomHex(32),
+    address: TEST_SPLITTER,
+    blockNumber: testBlock,
+    blockHash: randomHex(32),
+    transactionHash: randomHex(32),
+    logIndex: 0,
+  };
+  const at = opts.at;
+  const clock = at ? () => at : h.deps.clock;
+  const [payment] = await withHubScope(h.db.orm, (em) => recordPaidEvents({ em, clock }, [event]));
+  if (!payment) throw new Error('the Paid event was not recorded');
+  return { tenant, creatorId, viewerId, videoId, invoiceId, event, payment };
 }

@@ -27,6 +27,7 @@ export {
 } from './repositories/chain-indexer';
 export {
   creditPayments,
+  type DailyEarningsRow,
   type EarningsRow,
   eventKey,
   grantPurchases,
@@ -45,6 +46,7 @@ export {
   type PurchaseGrant,
   reversePayment,
   sumEarnings,
+  sumEarningsByDay,
   upsertPayments,
   type ViewerPurchase,
 } from './repositories/payments';

@@ -19,6 +19,9 @@ export const hubLinks = [
   { href: '/hub/users', text: 'Users' },
   { href: '/hub/videos', text: 'Videos' },
   { href: '/hub/health', text: 'Health' },
+  { href: '/hub/payments', text: 'Payments' },
+  { href: '/hub/earnings', text: 'Earnings' },
+  { href: '/hub/rates', text: 'Token rates' },
 ];
 
 export const tenantLinks = [
@@ -26,6 +29,15 @@ export const tenantLinks = [
   { href: '/tenant/members', text: 'Members' },
   { href: '/tenant/videos', text: 'Videos' },
   { href: '/tenant/audit', text: 'Audit log' },
+  { href: '/tenant/payments', text: 'Payments' },
+  { href: '/tenant/earnings', text: 'Earnings' },
+  { href: '/tenant/rates', text: 'Currency rate' },
+];
+
+export const studioLinks = [
+  { href: '/studio', text: 'My videos' },
+  { href: '/studio/earnings', text: 'Earnings' },
+  { href: '/studio/watching', text: 'Watching now' },
 ];
 
 export interface BrandingChanges {

@@ -368,6 +368,33 @@ export async function sumEarnings(
   }));
 }
 
+export interface DailyEarningsRow {
+  /** The UTC day, "YYYY-MM-DD". */
+  day: string;
+  usdCents: number;
+  payments: number;
+}
+
+/**
+ * Net earnings of one party per UTC day in a date range (`from` included, `to` excluded), in US
+ * cents over every token; days without ledger lines are absent.
+ */
+export async function sumEarningsByDay(
+  em: EntityManager,
+  q: { party: 'creator' | 'tenant' | 'hub'; partyUserId: string | null; from: Date; to: Date },
+): Promise<DailyEarningsRow[]> {
+  const rows = await em.execute<{ day: string; usd_cents: string; payments: string }[]>(
+    `SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, sum(usd_cents)::text AS usd_cents,
+            count(DISTINCT payment_id) FILTER (WHERE kind = 'share')::text AS payments
+       FROM ledger_entries
+      WHERE party = ? AND (?::uuid IS NULL OR party_user_id = ?::uuid) AND created_at >= ? AND created_at < ?
+      GROUP BY 1
+      ORDER BY 1`,
+    [q.party, q.partyUserId, q.partyUserId, q.from, q.to],
+  );
+  return rows.map((r) => ({ day: r.day, usdCents: Number(r.usd_cents), payments: Number(r.payments) }));
+}
+
 /** Whether the viewer holds a purchase of the video at `at`: not revoked, not expired. */
 export async function hasActivePurchase(
   em: EntityManager,

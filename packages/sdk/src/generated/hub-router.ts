@@ -728,6 +728,20 @@ export type HubRouter = TRPCBuiltRouter<
         }[];
         meta: object;
       }>;
+      watching: TRPCQueryProcedure<{
+        input: void;
+        output: Array<{
+          sessionId: string;
+          videoId: string;
+          videoTitle: string;
+          viewer: null | string;
+          code: string;
+          startedAt: Date;
+          lastSeenAt: Date;
+          expiresAt: Date;
+        }>;
+        meta: object;
+      }>;
     };
     access: {
       check: TRPCQueryProcedure<{
@@ -952,6 +966,7 @@ export type HubRouter = TRPCBuiltRouter<
           scope?: undefined | "tenant" | "hub";
           status?: undefined | "credited" | "overpaid" | "late" | "underpaid" | "mismatch" | "duplicate" | "unknown_invoice" | "orphaned";
           limit?: undefined | number;
+          offset?: undefined | number;
         };
         output: Array<{
           id: string;
@@ -1041,6 +1056,25 @@ export type HubRouter = TRPCBuiltRouter<
             token: string;
             tokenSymbol: string;
             amount: string;
+            usdCents: number;
+            payments: number;
+          }[];
+          usdCents: number;
+        };
+        meta: object;
+      }>;
+      daily: TRPCQueryProcedure<{
+        input: {
+          as: "tenant" | "creator" | "hub";
+          from: unknown;
+          to: unknown;
+        };
+        output: {
+          as: "tenant" | "creator" | "hub";
+          from: Date;
+          to: Date;
+          days: {
+            day: string;
             usdCents: number;
             payments: number;
           }[];

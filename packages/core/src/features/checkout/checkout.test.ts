@@ -199,6 +199,22 @@ describe('checkout.quote', () => {
     const history = await (await hubAdminOn(s.tenant)).api.rates.tokenRates({ token: 'ETH' });
     expect(history[0]?.usdMicrosPerToken).toBe('2500500000');
   });
+
+  it('regression: token rates answer in JSON (their bigint id as a string), as the hub sends them', async () => {
+    const s = await shop();
+    const admin = await hubAdminOn(s.tenant);
+    const saved = await admin.api.rates.setTokenRate({
+      token: 'ETH',
+      usdPerToken: '3000',
+      validUntil: new Date(h.deps.clock().getTime() + 1e6),
+    });
+    const history = await admin.api.rates.tokenRates({ token: 'ETH' });
+    expect(typeof saved.id).toBe('string');
+    expect(JSON.parse(JSON.stringify(history))[0]).toMatchObject({
+      id: saved.id,
+      usdMicrosPerToken: '3000000000',
+    });
+  });
 });
 
 describe('checkout.createInvoice', () => {

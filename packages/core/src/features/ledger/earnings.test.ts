@@ -1,9 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { InvoiceEntity, VideoEntity, withHubScope, withTenant } from '@ppv/db';
-import { getAddress, type Hex, toHex } from 'viem';
+import { withHubScope } from '@ppv/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, type Harness } from '../../testing';
-import { type ChainPaidEvent, recordPaidEvents } from '../payments/record-paid-events';
+import { createHarness, type Harness, recordTestSale } from '../../testing';
 import { revokeBlocks } from '../payments/revoke-blocks';
 
 let h: Harness;
@@ -12,72 +9,12 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-const hex = (bytes: number) => toHex(randomBytes(bytes));
-const SPLITTER = getAddress(hex(20));
-const TOKEN = getAddress(hex(20));
-let block = 1_000n;
-
 /** A tenant with a creator and a paid 10.00 USD purchase of 10 TUSD (creator 85%, tenant 10%, hub 5%). */
-async function sale(tenant?: Awaited<ReturnType<Harness['tenant']>>) {
+async function sale(tenant?: Awaited<ReturnType<Harness['tenant']>>, at?: Date) {
   const t = tenant ?? (await h.tenant());
   const creator = await h.signedIn(t, { role: 'creator' });
   const viewer = await h.signedIn(t);
-  const invoiceId = hex(32);
-  const payer = getAddress(hex(20));
-  await withTenant(h.db.orm, t.id, async (em) => {
-    const video = em.create(VideoEntity, {
-      tenantId: t.id,
-      creatorId: creator.userId,
-      title: 'V',
-      priceCents: 1000,
-      status: 'ready',
-    });
-    await em.flush();
-    em.create(InvoiceEntity, {
-      tenantId: t.id,
-      viewerId: viewer.userId,
-      videoId: video.id,
-      invoiceId,
-      chainId: 31337,
-      contract: SPLITTER.toLowerCase(),
-      payer: payer.toLowerCase(),
-      token: TOKEN.toLowerCase(),
-      tokenSymbol: 'TUSD',
-      amount: '10000000',
-      creatorAddress: hex(20),
-      tenantAddress: hex(20),
-      hubAddress: hex(20),
-      creatorBps: 8500,
-      tenantBps: 1000,
-      hubBps: 500,
-      videoIdHash: hex(32),
-      deadline: Math.floor(Date.now() / 1000) + 900,
-      signature: hex(65),
-      priceCents: 1000,
-    });
-    await em.flush();
-  });
-  block += 1n;
-  const event: ChainPaidEvent = {
-    chainId: 31337,
-    invoiceId,
-    payer,
-    creator: getAddress(hex(20)),
-    token: TOKEN,
-    amount: 10_000_000n,
-    tenant: getAddress(hex(20)),
-    hub: getAddress(hex(20)),
-    creatorShare: 8_500_000n,
-    tenantShare: 1_000_000n,
-    hubShare: 500_000n,
-    videoIdHash: hex(32) as Hex,
-    address: SPLITTER,
-    blockNumber: block,
-    blockHash: hex(32),
-    transactionHash: hex(32),
-    logIndex: 0,
-  };
-  await withHubScope(h.db.orm, (em) => recordPaidEvents({ em, clock: h.deps.clock }, [event]));
+  const { event } = await recordTestSale(h, t, { creatorId: creator.userId, viewerId: viewer.userId, at });
   return { tenant: t, creator, viewer, event };
 }
 
@@ -142,6 +79,16 @@ describe('ledger.earnings', () => {
     expect(csv.filename).toMatch(/^earnings-creator-1970-01-01-\d{4}-\d{2}-\d{2}\.csv$/);
   });
 
+  it('behavior: the CSV file name gives the last day included, not the excluded end', async () => {
+    const s = await sale();
+    const csv = await s.creator.api.ledger.exportCsv({
+      as: 'creator',
+      from: new Date('2026-03-01T00:00:00Z'),
+      to: new Date('2026-04-01T00:00:00Z'),
+    });
+    expect(csv.filename).toBe('earnings-creator-2026-03-01-2026-03-31.csv');
+  });
+
   it('error: a date range that ends before it starts is refused', async () => {
     const s = await sale();
     await expect(
@@ -151,5 +98,61 @@ describe('ledger.earnings', () => {
         to: new Date('2026-01-01'),
       }),
     ).rejects.toMatchObject({ code: 'BAD_REQUEST', message: 'to: to must be after from' });
+  });
+});
+
+describe('ledger.daily', () => {
+  it("gives every UTC day of the range, with each day's net earnings and payments", async () => {
+    const s = await sale(undefined, new Date('2026-05-02T23:30:00Z'));
+    await recordTestSale(h, s.tenant, { creatorId: s.creator.userId, at: new Date('2026-05-04T00:10:00Z') });
+    await recordTestSale(h, s.tenant, { creatorId: s.creator.userId, at: new Date('2026-05-04T18:00:00Z') });
+    const daily = await s.creator.api.ledger.daily({
+      as: 'creator',
+      from: new Date('2026-05-01T12:00:00Z'),
+      to: new Date('2026-05-05T00:00:00Z'),
+    });
+    expect(daily).toMatchObject({
+      from: new Date('2026-05-01T00:00:00Z'),
+      to: new Date('2026-05-05T00:00:00Z'),
+      usdCents: 3 * 850,
+    });
+    expect(daily.days).toEqual([
+      { day: '2026-05-01', usdCents: 0, payments: 0 },
+      { day: '2026-05-02', usdCents: 850, payments: 1 },
+      { day: '2026-05-03', usdCents: 0, payments: 0 },
+      { day: '2026-05-04', usdCents: 1700, payments: 2 },
+    ]);
+    const tenantAdmin = await h.signedIn(s.tenant, { role: 'tenant_admin' });
+    const tenantDays = await tenantAdmin.api.ledger.daily({
+      as: 'tenant',
+      from: new Date('2026-05-04T00:00:00Z'),
+      to: new Date('2026-05-04T09:00:00Z'),
+    });
+    // `to` inside a day takes in the whole day.
+    expect(tenantDays.days).toEqual([{ day: '2026-05-04', usdCents: 200, payments: 2 }]);
+    const other = await sale(undefined, new Date('2026-05-04T12:00:00Z'));
+    const otherAdmin = await h.signedIn(other.tenant, { role: 'tenant_admin' });
+    const otherDays = await otherAdmin.api.ledger.daily({
+      as: 'tenant',
+      from: new Date('2026-05-04T00:00:00Z'),
+      to: new Date('2026-05-05T00:00:00Z'),
+    });
+    expect(otherDays.days).toEqual([{ day: '2026-05-04', usdCents: 100, payments: 1 }]);
+  });
+
+  it('error: a range over 366 days, or ending before it starts, and a viewer, are refused', async () => {
+    const s = await sale();
+    await expect(
+      s.creator.api.ledger.daily({ as: 'creator', from: new Date('2025-01-01'), to: new Date('2026-01-03') }),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST', message: 'to: a daily series covers at most 366 days' });
+    await expect(
+      s.creator.api.ledger.daily({ as: 'creator', from: new Date('2026-02-01'), to: new Date('2026-01-01') }),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST', message: 'to: to must be after from' });
+    await expect(
+      s.viewer.api.ledger.daily({ as: 'creator', from: new Date('2026-01-01'), to: new Date('2026-02-01') }),
+    ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(
+      s.creator.api.ledger.daily({ as: 'hub', from: new Date('2026-01-01'), to: new Date('2026-02-01') }),
+    ).rejects.toMatchObject({ code: 'FORBIDDEN', message: "The hub's earnings are for hub administrators" });
   });
 });

@@ -12,9 +12,9 @@ export const CSV_EXPORT_MAX_LINES = 100_000;
  * Who may see which ledger party: a creator their own shares, a tenant admin the tenant's, a hub
  * admin the hub's (across tenants). Runs `fn` in the right scope.
  */
-async function inScope<T>(
+export async function inScope<T>(
   deps: TenantDeps,
-  input: EarningsInput & { auth: AuthInfo },
+  input: { as: EarningsInput['as']; auth: AuthInfo },
   fn: (em: EntityManager, partyUserId: string | null) => Promise<T>,
 ): Promise<T> {
   const { auth } = input;
@@ -100,8 +100,10 @@ export async function exportEarningsCsv(deps: TenantDeps, input: EarningsInput &
     );
   }
   const day = (d: Date) => d.toISOString().slice(0, 10);
+  // `to` is excluded: the name gives the last day the export covers.
+  const lastDay = new Date(Math.max(from.getTime(), to.getTime() - 1));
   return {
-    filename: `earnings-${input.as}-${day(from)}-${day(to)}.csv`,
+    filename: `earnings-${input.as}-${day(from)}-${day(lastDay)}.csv`,
     contentType: 'text/csv; charset=utf-8',
     lines: lines.length,
     csv: `${[CSV_HEADER.join(','), ...lines.map(csvLine)].join('\r\n')}\r\n`,

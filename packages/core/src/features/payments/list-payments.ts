@@ -9,6 +9,7 @@ async function list(em: EntityManager, input: ListPaymentsInput) {
   const rows = await em.find(PaymentEntity, input.status ? { status: input.status } : {}, {
     orderBy: { recordedAt: 'desc', id: 'desc' },
     limit: input.limit,
+    offset: input.offset,
   });
   return rows.map((p) => ({
     id: p.id,

@@ -36,5 +36,7 @@ export const listPaymentsInput = z.object({
     ])
     .optional(),
   limit: z.number().int().min(1).max(200).default(50),
+  /** Rows to skip, newest first (for paging). */
+  offset: z.number().int().min(0).max(1_000_000).default(0),
 });
 export type ListPaymentsInput = z.infer<typeof listPaymentsInput>;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { authedProcedure, router } from '../../trpc';
+import { authedProcedure, roleProcedure, router } from '../../trpc';
 import { endPlayback, listPlaybackSessions, refreshPlayback, startPlayback } from './start-playback';
+import { listWatching } from './watching';
 
 const sessionIdInput = z.object({ sessionId: z.uuid('Unknown playback session id') });
 
@@ -16,4 +17,6 @@ export const playbackRouter = router({
     return { ok: true as const };
   }),
   sessions: authedProcedure.query(({ ctx }) => listPlaybackSessions(ctx.tx, ctx.auth)),
+  /** Creators: who is watching their videos right now (live sessions, newest first). */
+  watching: roleProcedure('creator').query(({ ctx }) => listWatching(ctx.tx, { auth: ctx.auth })),
 });

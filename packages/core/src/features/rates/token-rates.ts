@@ -31,7 +31,8 @@ export function usdMicros(usd: string): bigint {
 }
 
 const publicRate = (r: TokenRate) => ({
-  id: r.id,
+  // A bigint column: as a string, so the answer serializes to JSON.
+  id: String(r.id),
   symbol: r.symbol,
   token: r.token,
   chainId: r.chainId,
