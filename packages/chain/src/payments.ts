@@ -6,16 +6,18 @@ import {
   type Client,
   getAddress,
   type Hex,
-  isAddressEqual,
   type PublicClient,
   type TransactionReceipt,
   type Transport,
+  toHex,
   type WalletClient,
 } from 'viem';
-import { getLogs } from 'viem/actions';
 import type { AuthorizationSignature, ReceiveAuthorization } from './eip3009';
 import { testUSDAbi, testUSDBytecode, x402SplitterAbi, x402SplitterBytecode } from './generated';
-import { type InvoiceMessage, paidEvent } from './invoice';
+import type { InvoiceMessage } from './invoice';
+import { decodePaidLog, PAID_TOPIC, type PaidEvent, type RpcLog } from './paid-log';
+
+export type { PaidEvent } from './paid-log';
 
 /** A wallet client with its account and chain set, as `createWalletClient({ account, chain, … })` makes. */
 export type PaymentWallet = WalletClient<Transport, Chain, Account>;
@@ -185,31 +187,11 @@ export async function payInvoiceWithAuthorization(
   return confirmed(reader, 'payWithAuthorization', hash);
 }
 
-/** A decoded `Paid` event and where it is on chain (what the indexer needs to checkpoint and detect reorgs). */
-export interface PaidEvent {
-  invoiceId: Hex;
-  payer: Address;
-  creator: Address;
-  token: Address;
-  amount: bigint;
-  tenant: Address;
-  hub: Address;
-  creatorShare: bigint;
-  tenantShare: bigint;
-  hubShare: bigint;
-  videoIdHash: Hex;
-  /** The contract that emitted it: always the address asked for. */
-  address: Address;
-  blockNumber: bigint;
-  blockHash: Hex;
-  transactionHash: Hex;
-  logIndex: number;
-}
-
 /**
  * The `Paid` events the contract at `address` emitted in blocks `fromBlock`…`toBlock` (both
- * included), in chain order. Logs of any other contract are never returned, even ones with the same
- * event signature.
+ * included), in chain order: one `eth_getLogs` (address and topic filtered by the node), each log
+ * decoded by `decodePaidLog`. Logs of any other contract are never returned, even ones with the
+ * same event signature.
  */
 export async function readPaidEvents(
   client: Client,
@@ -218,21 +200,18 @@ export async function readPaidEvents(
   if (fromBlock < 0n || toBlock < fromBlock) {
     throw new RangeError(`invalid block range ${fromBlock}…${toBlock}`);
   }
-  const logs = await getLogs(client, { address, event: paidEvent, fromBlock, toBlock, strict: true });
+  const logs = (await client.request({
+    method: 'eth_getLogs',
+    params: [{ address, topics: [PAID_TOPIC], fromBlock: toHex(fromBlock), toBlock: toHex(toBlock) }],
+  })) as RpcLog[];
+  const wanted = address.toLowerCase();
   const events: PaidEvent[] = [];
   for (const log of logs) {
-    if (!isAddressEqual(log.address, address)) continue;
+    if (log.address.toLowerCase() !== wanted || log.removed) continue;
     if (log.blockNumber === null || log.blockHash === null || log.transactionHash === null) {
       throw new Error(`the node returned a pending Paid log for blocks ${fromBlock}…${toBlock}`);
     }
-    events.push({
-      ...log.args,
-      address: getAddress(log.address),
-      blockNumber: log.blockNumber,
-      blockHash: log.blockHash,
-      transactionHash: log.transactionHash,
-      logIndex: log.logIndex,
-    });
+    events.push(decodePaidLog(log));
   }
   return events.sort((a, b) =>
     a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1,
