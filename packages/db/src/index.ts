@@ -26,25 +26,23 @@ export {
   saveChainBlocks,
 } from './repositories/chain-indexer';
 export {
-  creditPayments,
   type EarningsRow,
   eventKey,
-  grantPurchases,
   hasActivePurchase,
   isBlockedByCreator,
   type LedgerLine,
-  type LedgerShare,
   type LockedInvoice,
   listLedgerLines,
   lockInvoicesByChainIds,
   lockViewerVideo,
   type OrphanedPayment,
   orphanPayments,
+  type PaymentCredit,
   type PaymentRow,
-  type PurchaseGrant,
+  type PaymentWrite,
+  recordPayments,
   reversePayment,
   sumEarnings,
-  upsertPayments,
 } from './repositories/payments';
 export { findPlaybackGrant, type PlaybackGrant, recordKeyFetch } from './repositories/playback';
 export {
