@@ -12,6 +12,7 @@ import {
   toHex,
   type WalletClient,
 } from 'viem';
+import { isLogRangeTooLarge } from './blocks';
 import type { AuthorizationSignature, ReceiveAuthorization } from './eip3009';
 import { testUSDAbi, testUSDBytecode, x402SplitterAbi, x402SplitterBytecode } from './generated';
 import type { InvoiceMessage } from './invoice';
@@ -187,6 +188,44 @@ export async function payInvoiceWithAuthorization(
   return confirmed(reader, 'payWithAuthorization', hash);
 }
 
+const GETLOGS_RETRIES = 3;
+const RETRY_STATUSES = new Set([403, 408, 429, 500, 502, 503, 504]);
+const RETRY_CODES = new Set([-1, -32603, 429, -32007]);
+
+/**
+ * Whether a failed `eth_getLogs` is worth asking again as is: not when the node refuses the range
+ * or its answer is too large (a smaller range is what helps), nor for an error that would come
+ * back the same (bad parameters, method not served); yes for network trouble, timeouts, rate
+ * limits and server errors.
+ */
+function worthRetrying(error: unknown): boolean {
+  if (isLogRangeTooLarge(error)) return false;
+  for (let current = error, depth = 0; current instanceof Error && depth < 8; depth++) {
+    if ('status' in current && typeof current.status === 'number') return RETRY_STATUSES.has(current.status);
+    if ('code' in current && typeof current.code === 'number') return RETRY_CODES.has(current.code);
+    current = current.cause;
+  }
+  return true;
+}
+
+/**
+ * `eth_getLogs` with its own retries (3, backoff 150 ms × 2ⁿ, as viem's transport does) instead of
+ * the transport's: those would also repeat an answer refused as too large, three more times, before
+ * the caller could ask for fewer blocks.
+ */
+async function getLogsRetrying(client: Client, filter: Record<string, unknown>): Promise<RpcLog[]> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return (await client.request({ method: 'eth_getLogs', params: [filter] } as never, {
+        retryCount: 0,
+      })) as RpcLog[];
+    } catch (error) {
+      if (attempt >= GETLOGS_RETRIES || !worthRetrying(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 150 * 2 ** attempt));
+    }
+  }
+}
+
 /**
  * The `Paid` events the contract at `address` emitted in blocks `fromBlock`…`toBlock` (both
  * included), in chain order: one `eth_getLogs` (address and topic filtered by the node), each log
@@ -200,10 +239,12 @@ export async function readPaidEvents(
   if (fromBlock < 0n || toBlock < fromBlock) {
     throw new RangeError(`invalid block range ${fromBlock}…${toBlock}`);
   }
-  const logs = (await client.request({
-    method: 'eth_getLogs',
-    params: [{ address, topics: [PAID_TOPIC], fromBlock: toHex(fromBlock), toBlock: toHex(toBlock) }],
-  })) as RpcLog[];
+  const logs = await getLogsRetrying(client, {
+    address,
+    topics: [PAID_TOPIC],
+    fromBlock: toHex(fromBlock),
+    toBlock: toHex(toBlock),
+  });
   const wanted = address.toLowerCase();
   const events: PaidEvent[] = [];
   for (const log of logs) {

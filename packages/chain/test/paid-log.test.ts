@@ -39,7 +39,7 @@ function randomPaidLog(): { log: RpcLog; args: Record<string, unknown> } {
     args: { invoiceId: args.invoiceId, payer: args.payer, creator: args.creator },
   }) as Hex[];
   const data = encodeAbiParameters(
-    paidEvent.inputs.filter((input) => !input.indexed),
+    paidEvent.inputs.filter((input) => !('indexed' in input && input.indexed)),
     [
       args.token,
       args.amount,
