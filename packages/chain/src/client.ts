@@ -32,7 +32,8 @@ export function chainFor(chainId: number, rpcUrl: string): Chain {
 export function createChainClient(options: ChainClientOptions): ChainClient {
   return createPublicClient({
     chain: chainFor(options.chainId, options.rpcUrl),
-    transport: http(options.rpcUrl, { timeout: options.timeoutMs ?? 10_000 }),
+    // Requests made in the same tick (the indexer's block headers) go out as one JSON-RPC batch.
+    transport: http(options.rpcUrl, { timeout: options.timeoutMs ?? 10_000, batch: { batchSize: 64 } }),
   });
 }
 

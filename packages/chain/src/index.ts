@@ -51,6 +51,7 @@ export {
   splitAmount,
   videoIdHash,
 } from './invoice';
+export { decodePaidLog, PAID_TOPIC, type RpcLog } from './paid-log';
 export {
   deployPaymentContracts,
   mintTestUsd,

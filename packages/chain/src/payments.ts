@@ -6,16 +6,19 @@ import {
   type Client,
   getAddress,
   type Hex,
-  isAddressEqual,
   type PublicClient,
   type TransactionReceipt,
   type Transport,
+  toHex,
   type WalletClient,
 } from 'viem';
-import { getLogs } from 'viem/actions';
+import { isLogRangeTooLarge } from './blocks';
 import type { AuthorizationSignature, ReceiveAuthorization } from './eip3009';
 import { testUSDAbi, testUSDBytecode, x402SplitterAbi, x402SplitterBytecode } from './generated';
-import { type InvoiceMessage, paidEvent } from './invoice';
+import type { InvoiceMessage } from './invoice';
+import { decodePaidLog, PAID_TOPIC, type PaidEvent, type RpcLog } from './paid-log';
+
+export type { PaidEvent } from './paid-log';
 
 /** A wallet client with its account and chain set, as `createWalletClient({ account, chain, … })` makes. */
 export type PaymentWallet = WalletClient<Transport, Chain, Account>;
@@ -190,31 +193,49 @@ export async function payInvoiceWithAuthorization(
   return confirmed(reader, 'payWithAuthorization', await sendInvoiceWithAuthorization(relayer, args));
 }
 
-/** A decoded `Paid` event and where it is on chain (what the indexer needs to checkpoint and detect reorgs). */
-export interface PaidEvent {
-  invoiceId: Hex;
-  payer: Address;
-  creator: Address;
-  token: Address;
-  amount: bigint;
-  tenant: Address;
-  hub: Address;
-  creatorShare: bigint;
-  tenantShare: bigint;
-  hubShare: bigint;
-  videoIdHash: Hex;
-  /** The contract that emitted it: always the address asked for. */
-  address: Address;
-  blockNumber: bigint;
-  blockHash: Hex;
-  transactionHash: Hex;
-  logIndex: number;
+const GETLOGS_RETRIES = 3;
+const RETRY_STATUSES = new Set([403, 408, 429, 500, 502, 503, 504]);
+const RETRY_CODES = new Set([-1, -32603, 429, -32007]);
+
+/**
+ * Whether a failed `eth_getLogs` is worth asking again as is: not when the node refuses the range
+ * or its answer is too large (a smaller range is what helps), nor for an error that would come
+ * back the same (bad parameters, method not served); yes for network trouble, timeouts, rate
+ * limits and server errors.
+ */
+function worthRetrying(error: unknown): boolean {
+  if (isLogRangeTooLarge(error)) return false;
+  for (let current = error, depth = 0; current instanceof Error && depth < 8; depth++) {
+    if ('status' in current && typeof current.status === 'number') return RETRY_STATUSES.has(current.status);
+    if ('code' in current && typeof current.code === 'number') return RETRY_CODES.has(current.code);
+    current = current.cause;
+  }
+  return true;
+}
+
+/**
+ * `eth_getLogs` with its own retries (3, backoff 150 ms × 2ⁿ, as viem's transport does) instead of
+ * the transport's: those would also repeat an answer refused as too large, three more times, before
+ * the caller could ask for fewer blocks.
+ */
+async function getLogsRetrying(client: Client, filter: Record<string, unknown>): Promise<RpcLog[]> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return (await client.request({ method: 'eth_getLogs', params: [filter] } as never, {
+        retryCount: 0,
+      })) as RpcLog[];
+    } catch (error) {
+      if (attempt >= GETLOGS_RETRIES || !worthRetrying(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 150 * 2 ** attempt));
+    }
+  }
 }
 
 /**
  * The `Paid` events the contract at `address` emitted in blocks `fromBlock`…`toBlock` (both
- * included), in chain order. Logs of any other contract are never returned, even ones with the same
- * event signature.
+ * included), in chain order: one `eth_getLogs` (address and topic filtered by the node), each log
+ * decoded by `decodePaidLog`. Logs of any other contract are never returned, even ones with the
+ * same event signature.
  */
 export async function readPaidEvents(
   client: Client,
@@ -223,21 +244,20 @@ export async function readPaidEvents(
   if (fromBlock < 0n || toBlock < fromBlock) {
     throw new RangeError(`invalid block range ${fromBlock}…${toBlock}`);
   }
-  const logs = await getLogs(client, { address, event: paidEvent, fromBlock, toBlock, strict: true });
+  const logs = await getLogsRetrying(client, {
+    address,
+    topics: [PAID_TOPIC],
+    fromBlock: toHex(fromBlock),
+    toBlock: toHex(toBlock),
+  });
+  const wanted = address.toLowerCase();
   const events: PaidEvent[] = [];
   for (const log of logs) {
-    if (!isAddressEqual(log.address, address)) continue;
+    if (log.address.toLowerCase() !== wanted || log.removed) continue;
     if (log.blockNumber === null || log.blockHash === null || log.transactionHash === null) {
       throw new Error(`the node returned a pending Paid log for blocks ${fromBlock}…${toBlock}`);
     }
-    events.push({
-      ...log.args,
-      address: getAddress(log.address),
-      blockNumber: log.blockNumber,
-      blockHash: log.blockHash,
-      transactionHash: log.transactionHash,
-      logIndex: log.logIndex,
-    });
+    events.push(decodePaidLog(log));
   }
   return events.sort((a, b) =>
     a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1,

@@ -1,4 +1,5 @@
 import {
+  createPublicClient,
   createWalletClient,
   getAddress,
   http,
@@ -15,6 +16,7 @@ import {
   DEV_ACCOUNTS,
   deployPaymentContracts,
   type InvoiceMessage,
+  isLogRangeTooLarge,
   mintTestUsd,
   NATIVE_TOKEN,
   newAuthorizationNonce,
@@ -277,6 +279,35 @@ describe('readPaidEvents', () => {
     expect(theirs.map((event) => [event.address, event.invoiceId])).toEqual([
       [other.splitter, onOther.invoiceId],
     ]);
+  });
+
+  it('error: an answer too large is refused after one request, not retried, so the caller can ask for fewer blocks', async () => {
+    const from = await client.getBlockNumber({ cacheTime: 0 });
+    const paid = await invoice();
+    await payInvoiceNative(wallet(payer), client, {
+      splitter: contracts.splitter,
+      invoice: paid,
+      signature: await signed(paid),
+    });
+    let requests = 0;
+    const small = createPublicClient({
+      chain: client.chain,
+      transport: http(anvil.rpcUrl, {
+        maxResponseBodySize: 200,
+        fetchFn: (input, init) => {
+          requests += 1;
+          return fetch(input, init);
+        },
+      }),
+    });
+    const to = await client.getBlockNumber({ cacheTime: 0 });
+    const refused = await readPaidEvents(small, {
+      address: contracts.splitter,
+      fromBlock: from,
+      toBlock: to,
+    }).catch((error: unknown) => error);
+    expect(isLogRangeTooLarge(refused)).toBe(true);
+    expect(requests).toBe(1);
   });
 
   it('error: refuses a block range that ends before it starts', async () => {

@@ -26,15 +26,12 @@ export {
   saveChainBlocks,
 } from './repositories/chain-indexer';
 export {
-  creditPayments,
   type DailyEarningsRow,
   type EarningsRow,
   eventKey,
-  grantPurchases,
   hasActivePurchase,
   isBlockedByCreator,
   type LedgerLine,
-  type LedgerShare,
   type LockedInvoice,
   listLedgerLines,
   listViewerPurchases,
@@ -42,12 +39,13 @@ export {
   lockViewerVideo,
   type OrphanedPayment,
   orphanPayments,
+  type PaymentCredit,
   type PaymentRow,
-  type PurchaseGrant,
+  type PaymentWrite,
+  recordPayments,
   reversePayment,
   sumEarnings,
   sumEarningsByDay,
-  upsertPayments,
   type ViewerPurchase,
 } from './repositories/payments';
 export { findPlaybackGrant, type PlaybackGrant, recordKeyFetch } from './repositories/playback';

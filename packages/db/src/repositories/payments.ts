@@ -123,7 +123,6 @@ export interface PaymentRow {
   hubShare: bigint;
   status: PaymentStatus;
   problem: string | null;
-  at: Date;
 }
 
 /** The identity of a chain event: `<chain id>:<tx hash>:<log index>`, lower case. */
@@ -131,111 +130,154 @@ export const eventKey = (e: { chainId: number; txHash: string; logIndex: number 
   `${e.chainId}:${e.txHash.toLowerCase()}:${e.logIndex}`;
 
 /**
- * Records payments once per (chain, tx hash, log index), in one statement; the rows must have
- * distinct keys. Returns, by eventKey, the ids of the rows this call wrote (new, or back from
- * `orphaned` because the transaction was mined again); a key already recorded (a duplicate
- * delivery, which changes nothing) is absent. Rows are written in key order so that concurrent
- * batches wait for each other instead of deadlocking.
+ * What a payment that pays its invoice (credited, overpaid or late) grants: the viewer's
+ * entitlement and one ledger entry per share (each share's token amount is the event's, its value
+ * in cents already split by the contract's rule).
  */
-export async function upsertPayments(
+export interface PaymentCredit {
+  viewerId: string;
+  videoId: string;
+  /** End of a rental; null for a purchase that does not expire. */
+  expiresAt: Date | null;
+  /** The creator's account (the creator share's party_user_id). */
+  creatorId: string | null;
+  tokenSymbol: string;
+  /** The event's payout addresses. */
+  creatorAddress: string;
+  tenantAddress: string;
+  hubAddress: string;
+  creatorCents: bigint;
+  tenantCents: bigint;
+  hubCents: bigint;
+}
+
+export interface PaymentWrite extends PaymentRow {
+  /** Set when the payment pays its invoice (`tenantId` and `invoiceRef` are then set too). */
+  credit: PaymentCredit | null;
+}
+
+/**
+ * Records payments once per (chain, tx hash, log index) and what each new one grants, in one
+ * statement (a data-modifying CTE): the payment rows; for every row written (new, or back from
+ * `orphaned` because the transaction was mined again) that has a `credit`, the viewer's purchase
+ * (at most one grant per viewer and video: a lasting one over a rental, else the rental ending
+ * last, else the first; an active entitlement is kept unless the new one lasts longer, a revoked
+ * or expired one is renewed in place), the invoice marked paid and the three share entries in the
+ * ledger. A key already recorded (a duplicate delivery) changes nothing and grants nothing. The
+ * rows must have distinct keys. Returns, by eventKey, the ids of the payment rows written. Payments
+ * are written in key order and entitlements in (video, viewer) order, so that concurrent batches
+ * wait for each other instead of deadlocking.
+ */
+export async function recordPayments(
   em: EntityManager,
-  payments: readonly PaymentRow[],
+  payments: readonly PaymentWrite[],
+  at: Date,
 ): Promise<Map<string, string>> {
   if (payments.length === 0) return new Map();
-  const sorted = [...payments].sort((a, b) => (eventKey(a) < eventKey(b) ? -1 : 1));
+  const when = at.toISOString();
   const rows = await em.execute<{ id: string; chain_id: number; tx_hash: string; log_index: number }[]>(
-    `INSERT INTO payments (tenant_id, chain_id, contract, tx_hash, log_index, block_number, block_hash,
-                           invoice_ref, invoice_id, payer, token, amount, creator_share, tenant_share,
-                           hub_share, status, problem, recorded_at)
-     SELECT tenant_id, chain_id, contract, tx_hash, log_index, block_number, block_hash, invoice_ref, invoice_id,
-            payer, token, amount, creator_share, tenant_share, hub_share, status, problem, recorded_at
-       FROM json_to_recordset(?::json) AS p(
+    `WITH input AS MATERIALIZED (
+       SELECT * FROM json_to_recordset(?::json) AS p(
               n int, tenant_id uuid, chain_id int, contract text, tx_hash text, log_index int, block_number bigint,
               block_hash text, invoice_ref uuid, invoice_id text, payer text, token text, amount numeric,
               creator_share numeric, tenant_share numeric, hub_share numeric, status text, problem text,
-              recorded_at timestamptz)
-      ORDER BY n
-     ON CONFLICT (chain_id, tx_hash, log_index) DO UPDATE
-       SET block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash,
-           status = EXCLUDED.status, problem = EXCLUDED.problem, recorded_at = EXCLUDED.recorded_at,
-           orphaned_at = NULL
-       WHERE payments.status = 'orphaned'
-     RETURNING id, chain_id, tx_hash, log_index`,
+              credit boolean, viewer_id uuid, video_id uuid, expires_at timestamptz, creator_id uuid,
+              token_symbol text, creator_address text, tenant_address text, hub_address text,
+              creator_cents bigint, tenant_cents bigint, hub_cents bigint)),
+     written AS (
+       INSERT INTO payments (tenant_id, chain_id, contract, tx_hash, log_index, block_number, block_hash,
+                             invoice_ref, invoice_id, payer, token, amount, creator_share, tenant_share,
+                             hub_share, status, problem, recorded_at)
+       SELECT tenant_id, chain_id, contract, tx_hash, log_index, block_number, block_hash, invoice_ref,
+              invoice_id, payer, token, amount, creator_share, tenant_share, hub_share, status, problem,
+              ?::timestamptz
+         FROM input ORDER BY chain_id, tx_hash, log_index
+       ON CONFLICT (chain_id, tx_hash, log_index) DO UPDATE
+         SET block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash,
+             status = EXCLUDED.status, problem = EXCLUDED.problem, recorded_at = EXCLUDED.recorded_at,
+             orphaned_at = NULL
+         WHERE payments.status = 'orphaned'
+       RETURNING id, chain_id, tx_hash, log_index),
+     credited AS MATERIALIZED (
+       SELECT w.id AS payment_id, i.*
+         FROM written w
+         JOIN input i ON i.chain_id = w.chain_id AND i.tx_hash = w.tx_hash AND i.log_index = w.log_index
+        WHERE i.credit),
+     granted AS (
+       INSERT INTO entitlements (tenant_id, user_id, video_id, source, payment_id, granted_at, expires_at)
+       SELECT tenant_id, viewer_id, video_id, 'purchase', payment_id, ?::timestamptz, expires_at
+         FROM (SELECT DISTINCT ON (video_id, viewer_id) *
+                 FROM credited
+                ORDER BY video_id, viewer_id, expires_at IS NULL DESC, expires_at DESC, n) AS g
+        ORDER BY video_id, viewer_id
+       ON CONFLICT (video_id, user_id) DO UPDATE
+         SET source = 'purchase', payment_id = EXCLUDED.payment_id, granted_at = EXCLUDED.granted_at,
+             expires_at = EXCLUDED.expires_at, revoked_at = NULL, revoke_reason = NULL
+         WHERE entitlements.revoked_at IS NOT NULL
+            OR (entitlements.expires_at IS NOT NULL
+                AND (EXCLUDED.expires_at IS NULL OR EXCLUDED.expires_at > entitlements.expires_at))),
+     paid AS (
+       UPDATE invoices SET status = 'paid', paid_at = ?::timestamptz
+        WHERE id IN (SELECT invoice_ref FROM credited)),
+     shares AS (
+       INSERT INTO ledger_entries (tenant_id, payment_id, kind, party, party_user_id, address, video_id,
+                                   chain_id, token, token_symbol, amount, usd_cents, created_at)
+       SELECT c.tenant_id, c.payment_id, 'share', s.party, s.party_user_id, s.address, c.video_id, c.chain_id,
+              c.token, c.token_symbol, s.amount, s.usd_cents, ?::timestamptz
+         FROM credited c
+        CROSS JOIN LATERAL (VALUES
+              (1, 'creator', c.creator_id, c.creator_address, c.creator_share, c.creator_cents),
+              (2, 'tenant', NULL::uuid, c.tenant_address, c.tenant_share, c.tenant_cents),
+              (3, 'hub', NULL::uuid, c.hub_address, c.hub_share, c.hub_cents))
+              AS s(k, party, party_user_id, address, amount, usd_cents)
+        ORDER BY c.n, s.k)
+     SELECT id, chain_id, tx_hash, log_index FROM written`,
     [
       JSON.stringify(
-        sorted.map((p, n) => ({
-          n,
-          tenant_id: p.tenantId,
-          chain_id: p.chainId,
-          contract: p.contract.toLowerCase(),
-          tx_hash: p.txHash.toLowerCase(),
-          log_index: p.logIndex,
-          block_number: p.blockNumber.toString(),
-          block_hash: p.blockHash.toLowerCase(),
-          invoice_ref: p.invoiceRef,
-          invoice_id: p.invoiceId.toLowerCase(),
-          payer: p.payer.toLowerCase(),
-          token: p.token.toLowerCase(),
-          amount: p.amount.toString(),
-          creator_share: p.creatorShare.toString(),
-          tenant_share: p.tenantShare.toString(),
-          hub_share: p.hubShare.toString(),
-          status: p.status,
-          problem: p.problem,
-          recorded_at: p.at.toISOString(),
-        })),
+        payments.map((p, n) => {
+          const c = p.credit;
+          return {
+            n,
+            tenant_id: p.tenantId,
+            chain_id: p.chainId,
+            contract: p.contract.toLowerCase(),
+            tx_hash: p.txHash.toLowerCase(),
+            log_index: p.logIndex,
+            block_number: p.blockNumber.toString(),
+            block_hash: p.blockHash.toLowerCase(),
+            invoice_ref: p.invoiceRef,
+            invoice_id: p.invoiceId.toLowerCase(),
+            payer: p.payer.toLowerCase(),
+            token: p.token.toLowerCase(),
+            amount: p.amount.toString(),
+            creator_share: p.creatorShare.toString(),
+            tenant_share: p.tenantShare.toString(),
+            hub_share: p.hubShare.toString(),
+            status: p.status,
+            problem: p.problem,
+            credit: c !== null,
+            viewer_id: c?.viewerId ?? null,
+            video_id: c?.videoId ?? null,
+            expires_at: c?.expiresAt?.toISOString() ?? null,
+            creator_id: c?.creatorId ?? null,
+            token_symbol: c?.tokenSymbol ?? null,
+            creator_address: c?.creatorAddress.toLowerCase() ?? null,
+            tenant_address: c?.tenantAddress.toLowerCase() ?? null,
+            hub_address: c?.hubAddress.toLowerCase() ?? null,
+            creator_cents: c?.creatorCents.toString() ?? null,
+            tenant_cents: c?.tenantCents.toString() ?? null,
+            hub_cents: c?.hubCents.toString() ?? null,
+          };
+        }),
       ),
+      when,
+      when,
+      when,
+      when,
     ],
   );
   return new Map(
     rows.map((r) => [eventKey({ chainId: r.chain_id, txHash: r.tx_hash, logIndex: r.log_index }), r.id]),
-  );
-}
-
-export interface PurchaseGrant {
-  tenantId: string;
-  userId: string;
-  videoId: string;
-  paymentId: string;
-  at: Date;
-  expiresAt: Date | null;
-}
-
-/**
- * Grants (or renews) purchases, in one statement; at most one grant per (viewer, video). An active
- * entitlement is kept unless the new one lasts longer; a revoked or expired one is renewed in place
- * (one row per viewer and video). Written in (video, viewer) order, against deadlocks.
- */
-export async function grantPurchases(em: EntityManager, grants: readonly PurchaseGrant[]): Promise<void> {
-  if (grants.length === 0) return;
-  const key = (g: PurchaseGrant) => `${g.videoId}:${g.userId}`;
-  const sorted = [...grants].sort((a, b) => (key(a) < key(b) ? -1 : 1));
-  await em.execute(
-    `INSERT INTO entitlements (tenant_id, user_id, video_id, source, payment_id, granted_at, expires_at)
-     SELECT tenant_id, user_id, video_id, 'purchase', payment_id, granted_at, expires_at
-       FROM json_to_recordset(?::json) AS g(n int, tenant_id uuid, user_id uuid, video_id uuid, payment_id uuid,
-                                            granted_at timestamptz, expires_at timestamptz)
-      ORDER BY n
-     ON CONFLICT (video_id, user_id) DO UPDATE
-       SET source = 'purchase', payment_id = EXCLUDED.payment_id, granted_at = EXCLUDED.granted_at,
-           expires_at = EXCLUDED.expires_at, revoked_at = NULL, revoke_reason = NULL
-       WHERE entitlements.revoked_at IS NOT NULL
-          OR (entitlements.expires_at IS NOT NULL
-              AND (EXCLUDED.expires_at IS NULL OR EXCLUDED.expires_at > entitlements.expires_at))`,
-    [
-      JSON.stringify(
-        sorted.map((g, n) => ({
-          n,
-          tenant_id: g.tenantId,
-          user_id: g.userId,
-          video_id: g.videoId,
-          payment_id: g.paymentId,
-          granted_at: g.at.toISOString(),
-          expires_at: g.expiresAt?.toISOString() ?? null,
-        })),
-      ),
-    ],
-    'run',
   );
 }
 
@@ -493,66 +535,6 @@ export async function listLedgerLines(
     txHash: r.tx_hash,
     logIndex: r.log_index,
   }));
-}
-
-export interface LedgerShare {
-  tenantId: string;
-  paymentId: string;
-  party: 'creator' | 'tenant' | 'hub';
-  partyUserId: string | null;
-  address: string;
-  videoId: string;
-  chainId: number;
-  token: string;
-  tokenSymbol: string;
-  amount: bigint;
-  usdCents: bigint;
-  at: Date;
-}
-
-/** Marks invoices paid and writes their payments' shares to the ledger, in two statements. */
-export async function creditPayments(
-  em: EntityManager,
-  c: { invoiceRefs: readonly string[]; at: Date; shares: readonly LedgerShare[] },
-): Promise<void> {
-  if (c.invoiceRefs.length > 0) {
-    await em.execute(
-      "UPDATE invoices SET status = 'paid', paid_at = ? WHERE id = ANY(string_to_array(?, ',')::uuid[])",
-      [c.at, c.invoiceRefs.join(',')],
-      'run',
-    );
-  }
-  if (c.shares.length === 0) return;
-  await em.execute(
-    `INSERT INTO ledger_entries (tenant_id, payment_id, kind, party, party_user_id, address, video_id, chain_id,
-                                 token, token_symbol, amount, usd_cents, created_at)
-     SELECT tenant_id, payment_id, 'share', party, party_user_id, address, video_id, chain_id, token, token_symbol,
-            amount, usd_cents, created_at
-       FROM json_to_recordset(?::json) AS l(
-              n int, tenant_id uuid, payment_id uuid, party text, party_user_id uuid, address text, video_id uuid,
-              chain_id int, token text, token_symbol text, amount numeric, usd_cents bigint, created_at timestamptz)
-      ORDER BY n`,
-    [
-      JSON.stringify(
-        c.shares.map((s, n) => ({
-          n,
-          tenant_id: s.tenantId,
-          payment_id: s.paymentId,
-          party: s.party,
-          party_user_id: s.partyUserId,
-          address: s.address.toLowerCase(),
-          video_id: s.videoId,
-          chain_id: s.chainId,
-          token: s.token.toLowerCase(),
-          token_symbol: s.tokenSymbol,
-          amount: s.amount.toString(),
-          usd_cents: s.usdCents.toString(),
-          created_at: s.at.toISOString(),
-        })),
-      ),
-    ],
-    'run',
-  );
 }
 
 export interface ViewerPurchase {

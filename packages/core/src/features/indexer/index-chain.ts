@@ -210,10 +210,13 @@ async function readSplitting(
 }
 
 /**
- * The headers a batch stores: every block that holds an event, every block within `reorgDepth` of
- * the safe head (so a reorganisation finds its common ancestor exactly) and the batch's last block
- * (the new cursor), last in the list. Each event must lie on those canonical blocks: a log from a
- * block the chain has since replaced fails the batch, which is then read again.
+ * The headers a batch stores: every block within `reorgDepth` of the safe head (from `denseFrom`
+ * on, so a reorganisation finds its common ancestor exactly) and the batch's last block (the new
+ * cursor), last in the list. Each event in those blocks must lie on them: a log from a block the
+ * chain has since replaced fails the batch, which is then read again. Blocks deeper than
+ * `reorgDepth` below the safe head are taken as final (a reorganisation that deep is refused
+ * anyway): their headers are not fetched, so a backfill reads one header per batch, not one per
+ * block with an event.
  */
 async function headersFor(
   client: ChainDeps['client'],
@@ -222,10 +225,8 @@ async function headersFor(
   to: bigint,
   denseFrom: bigint,
 ): Promise<BlockHeader[]> {
-  const numbers = new Set<bigint>(events.map((e) => e.blockNumber));
-  for (let n = from > denseFrom ? from : denseFrom; n < to; n++) numbers.add(n);
-  numbers.delete(to);
-  const wanted = [...numbers].sort((a, b) => (a < b ? -1 : 1));
+  const wanted: bigint[] = [];
+  for (let n = from > denseFrom ? from : denseFrom; n < to; n++) wanted.push(n);
   wanted.push(to);
   const found = await readBlockHeaders(client, wanted);
   const byNumber = new Map<bigint, BlockHeader>();
@@ -235,7 +236,8 @@ async function headersFor(
     byNumber.set(header.number, header);
   });
   for (const event of events) {
-    if (byNumber.get(event.blockNumber)?.hash !== event.blockHash) {
+    const header = byNumber.get(event.blockNumber);
+    if (header !== undefined && header.hash !== event.blockHash) {
       throw new Error(
         `block ${event.blockNumber} changed while it was read (reorganisation); the batch will be read again`,
       );

@@ -169,13 +169,50 @@ describe('recordPaidEvents', () => {
     expect(rows.ledger).toHaveLength(3);
   });
 
+  it('behavior: two paid invoices of one viewer and video in one batch grant once, the lasting purchase over the rental', async () => {
+    for (const order of ['rental first', 'lasting first'] as const) {
+      const f = await invoiced();
+      const rentalInvoiceId = hex(32);
+      await withTenant(h.db.orm, f.tenant.id, async (em) => {
+        const open = await em.findOneOrFail(InvoiceEntity, { id: f.invoiceRef });
+        em.create(InvoiceEntity, {
+          ...open,
+          id: undefined,
+          invoiceId: rentalInvoiceId,
+          rentalHours: 48,
+          status: 'expired',
+        } as never);
+        await em.flush();
+      });
+      const rental = f.event({ invoiceId: rentalInvoiceId });
+      const lasting = f.event();
+      const results = await record(order === 'rental first' ? [rental, lasting] : [lasting, rental]);
+      expect(results.map((r) => [r.invoiceId, r.status, r.granted]).sort()).toEqual(
+        [
+          [rentalInvoiceId.toLowerCase(), 'late', true],
+          [lasting.invoiceId.toLowerCase(), 'credited', true],
+        ].sort(),
+      );
+      const rows = await rowsOf(f.tenant.id);
+      const lastingPayment = results.find((r) => r.status === 'credited')?.paymentId;
+      expect(rows.entitlements.map((e) => [e.paymentId, e.expiresAt])).toEqual([[lastingPayment, null]]);
+      expect(rows.ledger).toHaveLength(6);
+      expect(rows.invoices.map((i) => i.status)).toEqual(['paid', 'paid']);
+    }
+  });
+
   it('behavior: a batch larger than one chunk is recorded whole, across tenants', async () => {
     const sales = await Promise.all([invoiced(), invoiced()]);
-    const unknown = Array.from({ length: 600 }, () => sales[0]!.event({ invoiceId: hex(32) }));
+    // Chunks hold 2,000 events: the second sale lands in the second chunk.
+    const unknown = Array.from({ length: 2_100 }, () => sales[0]!.event({ invoiceId: hex(32) }));
     const results = await record([sales[0]!.event(), ...unknown, sales[1]!.event()]);
-    expect(results).toHaveLength(602);
+    expect(results).toHaveLength(2_102);
     expect(results.filter((r) => r.granted).map((r) => r.tenantId)).toEqual(sales.map((s) => s.tenant.id));
-    expect(results.filter((r) => r.status === 'unknown_invoice')).toHaveLength(600);
+    expect(results.filter((r) => r.status === 'unknown_invoice')).toHaveLength(2_100);
+    for (const sale of sales) {
+      const rows = await rowsOf(sale.tenant.id);
+      expect([rows.payments.length, rows.entitlements.length, rows.ledger.length]).toEqual([1, 1, 3]);
+    }
   });
 
   it('error: an underpayment, a wrong token, another contract or payer are recorded for admins and grant nothing', async () => {

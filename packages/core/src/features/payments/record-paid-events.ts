@@ -1,15 +1,12 @@
 import { type PaidEvent, splitAmount } from '@ppv/chain';
 import {
-  creditPayments,
   type EntityManager,
   eventKey,
-  grantPurchases,
-  type LedgerShare,
   type LockedInvoice,
   lockInvoicesByChainIds,
+  type PaymentCredit,
   type PaymentStatus,
-  type PurchaseGrant,
-  upsertPayments,
+  recordPayments,
 } from '@ppv/db';
 
 /** A decoded `Paid` event (with its block, transaction and log index) and the chain it was read from. */
@@ -78,8 +75,11 @@ function judge(
   return { status: 'credited', problem: null };
 }
 
-/** Events per round of statements: keeps each statement well under PostgreSQL's parameter limit. */
-const CHUNK = 500;
+/**
+ * Events per round trip (two statements: lock the invoices, write everything): large enough that
+ * a backfill batch costs a few round trips, small enough to keep each JSON parameter to a few MB.
+ */
+const CHUNK = 2_000;
 
 /**
  * Records `Paid` events (from the indexer or the fast path), in order. Each is checked against its
@@ -87,7 +87,7 @@ const CHUNK = 500;
  * a duplicate delivery, even a concurrent one, changes nothing; a payment that pays its invoice
  * (exactly, over, or after the invoice was replaced) grants the viewer the video and writes one
  * ledger entry per share. Every other event is kept with its status and problem for admins.
- * Works in chunks of a few hundred events, a handful of statements each.
+ * Works in chunks of up to 2,000 events, two statements each.
  */
 export async function recordPaidEvents(
   deps: RecordPaidEventsDeps,
@@ -108,6 +108,8 @@ interface Judged {
   problem: string | null;
   /** Another event of this chunk with the same key came first: a duplicate delivery. */
   repeated: boolean;
+  /** Whether it pays its invoice (and so grants, once written). */
+  granting: boolean;
 }
 
 async function recordChunk(
@@ -124,14 +126,15 @@ async function recordChunk(
     const repeated = seen.has(key);
     seen.add(key);
     const verdict = judge(event, invoice);
-    if (!repeated && invoice && GRANTING_STATUSES.includes(verdict.status)) invoice.status = 'paid';
-    return { event, key, invoice, ...verdict, repeated };
+    const granting = !repeated && invoice !== null && GRANTING_STATUSES.includes(verdict.status);
+    if (granting && invoice) invoice.status = 'paid';
+    return { event, key, invoice, ...verdict, repeated, granting };
   });
-  const written = await upsertPayments(
+  const written = await recordPayments(
     deps.em,
     judged
       .filter((j) => !j.repeated)
-      .map(({ event, invoice, status, problem }) => ({
+      .map(({ event, invoice, status, problem, granting }) => ({
         tenantId: invoice?.tenantId ?? null,
         chainId: event.chainId,
         contract: event.address,
@@ -149,14 +152,11 @@ async function recordChunk(
         hubShare: event.hubShare,
         status,
         problem,
-        at,
+        credit: granting && invoice ? creditOf(event, invoice, at) : null,
       })),
+    at,
   );
-
-  const grants = new Map<string, PurchaseGrant>();
-  const invoiceRefs: string[] = [];
-  const shares: LedgerShare[] = [];
-  const results = judged.map(({ event, key, invoice, status, problem, repeated }): RecordedPayment => {
+  return judged.map(({ event, key, invoice, status, problem, repeated, granting }): RecordedPayment => {
     const base = {
       chainId: event.chainId,
       txHash: lower(event.transactionHash),
@@ -166,72 +166,29 @@ async function recordChunk(
     };
     const paymentId = repeated ? undefined : written.get(key);
     if (!paymentId) return { ...base, paymentId: null, status: null, problem: null, granted: false };
-    const granted = invoice !== null && GRANTING_STATUSES.includes(status);
-    if (granted) {
-      const expiresAt = invoice.rentalHours ? new Date(at.getTime() + invoice.rentalHours * 3_600_000) : null;
-      const grantKey = `${invoice.videoId}:${invoice.viewerId}`;
-      const earlier = grants.get(grantKey);
-      // One grant per viewer and video: the longest-lasting of the chunk's.
-      if (!earlier || (earlier.expiresAt && (!expiresAt || expiresAt > earlier.expiresAt))) {
-        grants.set(grantKey, {
-          tenantId: invoice.tenantId,
-          userId: invoice.viewerId,
-          videoId: invoice.videoId,
-          paymentId,
-          at,
-          expiresAt,
-        });
-      }
-      invoiceRefs.push(invoice.id);
-      shares.push(...sharesOf(event, invoice, paymentId, at));
-    }
-    return { ...base, paymentId, status, problem, granted };
+    return { ...base, paymentId, status, problem, granted: granting };
   });
-  await grantPurchases(deps.em, [...grants.values()]);
-  await creditPayments(deps.em, { invoiceRefs, at, shares });
-  return results;
 }
 
 /**
- * The ledger entries of a credited payment: each share's token amount from the event, and its value
- * in cents — the cents paid (more than the price for an overpayment) split by the contract's rule.
+ * What a credited payment grants: the viewer's purchase (until the rental ends, if the invoice is
+ * a rental) and its ledger shares — each share's token amount from the event, and its value in
+ * cents: the cents paid (more than the price for an overpayment) split by the contract's rule.
  */
-function sharesOf(event: ChainPaidEvent, invoice: LockedInvoice, paymentId: string, at: Date): LedgerShare[] {
+function creditOf(event: ChainPaidEvent, invoice: LockedInvoice, at: Date): PaymentCredit {
   const cents = (BigInt(invoice.priceCents) * event.amount) / invoice.amount;
   const centShares = splitAmount(cents, invoice.tenantBps, invoice.hubBps);
-  const common = {
-    tenantId: invoice.tenantId,
-    paymentId,
+  return {
+    viewerId: invoice.viewerId,
     videoId: invoice.videoId,
-    chainId: event.chainId,
-    token: event.token,
+    expiresAt: invoice.rentalHours ? new Date(at.getTime() + invoice.rentalHours * 3_600_000) : null,
+    creatorId: invoice.creatorId,
     tokenSymbol: invoice.tokenSymbol,
-    at,
+    creatorAddress: event.creator,
+    tenantAddress: event.tenant,
+    hubAddress: event.hub,
+    creatorCents: centShares.creatorShare,
+    tenantCents: centShares.tenantShare,
+    hubCents: centShares.hubShare,
   };
-  return [
-    {
-      ...common,
-      party: 'creator',
-      partyUserId: invoice.creatorId,
-      address: event.creator,
-      amount: event.creatorShare,
-      usdCents: centShares.creatorShare,
-    },
-    {
-      ...common,
-      party: 'tenant',
-      partyUserId: null,
-      address: event.tenant,
-      amount: event.tenantShare,
-      usdCents: centShares.tenantShare,
-    },
-    {
-      ...common,
-      party: 'hub',
-      partyUserId: null,
-      address: event.hub,
-      amount: event.hubShare,
-      usdCents: centShares.hubShare,
-    },
-  ];
 }
