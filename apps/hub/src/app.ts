@@ -12,6 +12,7 @@ import { healthRoute } from './routes/health';
 import { mediaRoutes } from './routes/media';
 import { playRoutes } from './routes/play';
 import { type Storefront, storefrontRoutes } from './routes/storefront';
+import { traceRoutes } from './routes/traces';
 import { trpcHandler } from './routes/trpc';
 import { uploadRoutes } from './routes/uploads';
 import { x402Routes } from './routes/x402';
@@ -95,6 +96,7 @@ export function createHubApp({
   app.use('/trpc', trpcHandler(deps));
   app.use(playRoutes(deps));
   app.use(x402Routes(deps));
+  app.use(traceRoutes(deps));
   app.get('/api/v1/me', requireAuth(deps), (req, res) => {
     const auth = req.auth!;
     res.json({

@@ -3,7 +3,7 @@
  * or change tenant A's rows. Every procedure must have an entry (a test fails when one is added
  * without), so each feature extends this file with its own.
  */
-import { type Tenant, VideoEntity, withTenant } from '@ppv/db';
+import { type Tenant, TraceRequestEntity, VideoEntity, withTenant } from '@ppv/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appRouter } from './router';
 import { createHarness, type Harness, type TestClient } from './testing';
@@ -20,6 +20,7 @@ interface Fixtures {
     viewerId: string;
     videoId: string;
     playbackId: string;
+    traceId: string;
   };
   /** A ready video of tenant B. */
   videoOfB: string;
@@ -28,6 +29,8 @@ interface Fixtures {
   tenantB: Tenant;
   /** B's API token sent to A's host. */
   tokenOfBOnA: TestClient;
+  /** B's API token on B's own host. */
+  tokenOfBOnB: TestClient;
   /** B's tenant admin, who signed in on A too (and so is only a viewer there). */
   intruderOnA: TestClient;
 }
@@ -479,6 +482,32 @@ const matrix: Record<string, Attack> = {
       }
     },
   ),
+  'tracing.list': authed(
+    (c, f) => c.api.tracing.list({ videoId: f.a.videoId }),
+    async (f) => {
+      await expect(f.intruderOnA.api.tracing.list({ videoId: f.a.videoId })).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+      });
+      // B's admin at home: A's video does not exist there.
+      await expect(f.tokenOfBOnB.api.tracing.list({ videoId: f.a.videoId })).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+      });
+      expect((await f.ownerA.api.tracing.list({ videoId: f.a.videoId })).map((t) => t.id)).toEqual([
+        f.a.traceId,
+      ]);
+    },
+  ),
+  'tracing.get': authed(
+    (c, f) => c.api.tracing.get({ traceId: f.a.traceId }),
+    async (f) => {
+      await expect(f.intruderOnA.api.tracing.get({ traceId: f.a.traceId })).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+      });
+      await expect(f.tokenOfBOnB.api.tracing.get({ traceId: f.a.traceId })).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+      });
+    },
+  ),
 };
 
 let h: Harness;
@@ -509,11 +538,23 @@ beforeAll(async () => {
   const [sessionA] = await ownerA.api.auth.sessions.list();
   const videoA = await readyVideo(tenantA.id, ownerA.userId);
   const playback = await ownerA.api.playback.start({ videoId: videoA });
+  const traceA = await withTenant(h.db.orm, tenantA.id, async (em) => {
+    const trace = em.create(TraceRequestEntity, {
+      tenantId: tenantA.id,
+      videoId: videoA,
+      requestedBy: ownerA.userId,
+      filename: 'leak.mp4',
+      bytes: 1000,
+    });
+    await em.flush();
+    return trace.id;
+  });
 
   const adminB = await h.signedIn(tenantB, { role: 'tenant_admin' });
   const tokenB = await adminB.api.apiTokens.create({ name: 'b-token' });
   const cookiesOfBOnA = adminB.on(tenantA);
   const tokenOfBOnA = h.client(tenantA, { authorization: `Bearer ${tokenB.token}` });
+  const tokenOfBOnB = h.client(tenantB, { authorization: `Bearer ${tokenB.token}` });
   const videoOfB = await readyVideo(tenantB.id, adminB.userId);
   const intruderOnA = h.client(tenantA);
   await intruderOnA.api.auth.login({ login: adminB.username, password: adminB.password });
@@ -528,11 +569,13 @@ beforeAll(async () => {
       viewerId: viewerA.userId,
       videoId: videoA,
       playbackId: playback.sessionId,
+      traceId: traceA,
     },
     videoOfB,
     tenantB,
     cookiesOfBOnA,
     tokenOfBOnA,
+    tokenOfBOnB,
     intruderOnA,
   };
 });

@@ -9,6 +9,7 @@ import { playbackRouter } from './features/playback/playback.router';
 import { ratesRouter } from './features/rates/rates.router';
 import { siweRouter } from './features/siwe/siwe.router';
 import { hubRouter, tenantRouter } from './features/tenants/tenants.router';
+import { tracingRouter } from './features/tracing/tracing.router';
 import { videosRouter } from './features/videos/videos.router';
 import { createCallerFactory, router } from './trpc';
 
@@ -26,6 +27,7 @@ export const appRouter = router({
   payments: paymentsRouter,
   blocks: blocksRouter,
   ledger: ledgerRouter,
+  tracing: tracingRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -712,6 +712,45 @@ export const LedgerEntryEntity = new EntitySchema<LedgerEntry>({
   },
 });
 
+export type TraceStatus = 'queued' | 'running' | 'done' | 'error';
+
+/** A leak trace asked for from the console: a recording of one video, traced by `trace_leak`. */
+export interface TraceRequest {
+  id: Opt<string>;
+  tenantId: string;
+  videoId: string;
+  requestedBy?: string | null;
+  filename: string;
+  bytes: number;
+  fileKey?: string | null;
+  status: Opt<TraceStatus>;
+  verdict?: 'match' | 'no_match' | null;
+  result?: Record<string, unknown> | null;
+  lastError?: string | null;
+  createdAt: Opt<Date>;
+  finishedAt?: Date | null;
+}
+
+export const TraceRequestEntity = new EntitySchema<TraceRequest>({
+  name: 'TraceRequest',
+  tableName: 'trace_requests',
+  properties: {
+    id,
+    tenantId: { type: 'uuid' },
+    videoId: { type: 'uuid' },
+    requestedBy: { type: 'uuid', nullable: true },
+    filename: { type: 'string' },
+    bytes: { type: new BigIntType('number') },
+    fileKey: { type: 'string', nullable: true },
+    status: { type: 'string', onCreate: () => 'queued' },
+    verdict: { type: 'string', nullable: true },
+    result: { type: 'json', nullable: true },
+    lastError: { type: 'string', nullable: true },
+    createdAt,
+    finishedAt: { type: 'Date', nullable: true },
+  },
+});
+
 export const entities = [
   TenantEntity,
   TenantHostnameEntity,
@@ -735,4 +774,5 @@ export const entities = [
   EntitlementEntity,
   CreatorBlockEntity,
   LedgerEntryEntity,
+  TraceRequestEntity,
 ];

@@ -6,6 +6,7 @@ export interface JobPayloads {
   index_chain: Record<string, never>;
   transcode_video: { tenantId: string; videoId: string };
   delete_video_files: { tenantId: string; videoId: string };
+  trace_leak: { tenantId: string; traceId: string };
 }
 
 export type TaskName = keyof JobPayloads;

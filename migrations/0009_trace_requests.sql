@@ -1,0 +1,26 @@
+-- Leak traces asked for from the console: a recording uploaded against one video, traced by the
+-- `trace_leak` job. The recording is kept in private storage (never published) under the video's
+-- prefix until the job is done with it, so deleting the video removes it too.
+CREATE TABLE trace_requests (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  tenant_id uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+  video_id uuid NOT NULL REFERENCES videos (id) ON DELETE CASCADE,
+  requested_by uuid REFERENCES users (id) ON DELETE SET NULL,
+  filename text NOT NULL CHECK (length(filename) BETWEEN 1 AND 255),
+  bytes bigint NOT NULL CHECK (bytes > 0),
+  -- storage key of the recording while it waits for the job; null once deleted
+  file_key text,
+  status text NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'running', 'done', 'error')),
+  -- 'match' or 'no_match' once done
+  verdict text CHECK (verdict IN ('match', 'no_match')),
+  -- the named session, viewer, tenant, time and confidence (match), or the tracer's reason (no match)
+  result jsonb,
+  last_error text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  finished_at timestamptz,
+  CHECK ((status = 'done') = (verdict IS NOT NULL))
+);
+CREATE INDEX trace_requests_video_idx ON trace_requests (tenant_id, video_id, created_at DESC);
+
+SELECT ppv_isolate_by_tenant('trace_requests');
+GRANT SELECT, INSERT, UPDATE, DELETE ON trace_requests TO ppv_app;
