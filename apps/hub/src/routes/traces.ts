@@ -78,17 +78,24 @@ function receiveRecording(
       // Reported once the whole body is read (below); a write error must not go unhandled meanwhile.
       saving.catch(() => undefined);
     });
+    // Every outcome waits for the file's write to settle, so that the caller's clean-up comes after it.
+    const settled = () =>
+      (saving ?? Promise.resolve()).then(
+        () => undefined,
+        () => undefined,
+      );
+    const fail = (refusal: Refusal) => settled().then(() => reject(refusal));
     parser.on('error', () =>
-      reject(new Refusal(400, 'The form could not be read; please send the recording again')),
+      fail(new Refusal(400, 'The form could not be read; please send the recording again')),
     );
     parser.on('close', () => {
       if (tooLarge)
-        reject(new Refusal(413, `The recording is larger than the upload limit (${mebibytes(limit)})`));
+        fail(new Refusal(413, `The recording is larger than the upload limit (${mebibytes(limit)})`));
       else if (!saving)
-        reject(new Refusal(400, `Choose the recording to trace (the "${TRACE_FILE_FIELD}" file)`));
+        fail(new Refusal(400, `Choose the recording to trace (the "${TRACE_FILE_FIELD}" file)`));
       else saving.then(resolve, reject);
     });
-    req.on('aborted', () => reject(new Refusal(400, 'The upload was interrupted')));
+    req.on('aborted', () => fail(new Refusal(400, 'The upload was interrupted')));
     req.pipe(parser);
   });
 }
@@ -104,54 +111,66 @@ function receiveRecording(
 export function traceRoutes(deps: AppDeps): express.Router {
   const { media } = deps.config;
   const router = express.Router();
-  const refuse = (res: Response, status: number, message: string, code = 'BAD_REQUEST') =>
-    res.status(status).json({ error: { message, code } });
+  const refusal = (status: number, message: string, code = 'BAD_REQUEST') => ({
+    status,
+    body: { error: { message, code } },
+  });
+
+  async function traceUpload(req: Request, videoId: string, staged: string) {
+    const auth = req.auth!;
+    const limit = uploadLimitFor(media, req.tenant);
+    try {
+      if (!UUID.test(videoId)) return refusal(404, 'Video was not found', 'NOT_FOUND');
+      await assertMayTrace(deps, { tenantId: req.tenant.id, auth, videoId });
+      const declared = Number(req.get('content-length'));
+      if (Number.isFinite(declared) && declared > limit + FORM_OVERHEAD_BYTES)
+        return refusal(
+          413,
+          `The recording is larger than the upload limit (${mebibytes(limit)})`,
+          'PAYLOAD_TOO_LARGE',
+        );
+      await mkdir(media.uploadDir, { recursive: true });
+      const { filename, bytes } = await receiveRecording(req, staged, limit);
+      const { traceId } = await requestTrace(deps, {
+        tenantId: req.tenant.id,
+        auth,
+        videoId,
+        file: staged,
+        bytes,
+        filename,
+        ip: req.ip,
+      });
+      req.log.info({ traceId, videoId, bytes }, 'trace requested');
+      return { status: 201, body: { traceId, status: 'queued' } };
+    } catch (error) {
+      if (error instanceof AppError) return refusal(httpStatusOf[error.code], error.message, error.code);
+      if (error instanceof Refusal)
+        return refusal(
+          error.status,
+          error.message,
+          error.status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST',
+        );
+      throw error;
+    }
+  }
 
   router.post(
     '/api/v1/videos/:videoId/traces',
     requireAuth(deps),
     async (req: Request, res: Response, next: NextFunction) => {
       const videoId = String(req.params.videoId);
-      const auth = req.auth!;
-      const limit = uploadLimitFor(media, req.tenant);
       const staged = join(media.uploadDir, `trace-${randomUUID()}`);
+      let answer: { status: number; body: unknown };
       try {
-        if (!UUID.test(videoId)) return refuse(res, 404, 'Video was not found', 'NOT_FOUND');
-        await assertMayTrace(deps, { tenantId: req.tenant.id, auth, videoId });
-        const declared = Number(req.get('content-length'));
-        if (Number.isFinite(declared) && declared > limit + FORM_OVERHEAD_BYTES)
-          return refuse(
-            res,
-            413,
-            `The recording is larger than the upload limit (${mebibytes(limit)})`,
-            'PAYLOAD_TOO_LARGE',
-          );
-        await mkdir(media.uploadDir, { recursive: true });
-        const { filename, bytes } = await receiveRecording(req, staged, limit);
-        const { traceId } = await requestTrace(deps, {
-          tenantId: req.tenant.id,
-          auth,
-          videoId,
-          file: staged,
-          bytes,
-          filename,
-          ip: req.ip,
-        });
-        req.log.info({ traceId, videoId, bytes }, 'trace requested');
-        res.status(201).json({ traceId, status: 'queued' });
+        answer = await traceUpload(req, videoId, staged);
       } catch (error) {
-        if (error instanceof AppError) refuse(res, httpStatusOf[error.code], error.message, error.code);
-        else if (error instanceof Refusal)
-          refuse(
-            res,
-            error.status,
-            error.message,
-            error.status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST',
-          );
-        else next(error);
-      } finally {
         await rm(staged, { force: true });
+        next(error);
+        return;
       }
+      // Before answering: a refused or failed upload leaves nothing behind once the client hears.
+      await rm(staged, { force: true });
+      res.status(answer.status).json(answer.body);
     },
   );
   return router;
