@@ -1033,5 +1033,87 @@ export type HubRouter = TRPCBuiltRouter<
         meta: object;
       }>;
     };
+    tracing: {
+      list: TRPCQueryProcedure<{
+        input: {
+          videoId: string;
+        };
+        output: Array<{
+          id: string;
+          videoId: string;
+          requestedBy: null | string;
+          filename: string;
+          bytes: number;
+          status: "error" | "queued" | "done" | "running";
+          finding: null | {
+            verdict: "match";
+            sessionId: string;
+            code: string;
+            viewer: {
+              id: string;
+              username: string;
+            };
+            tenant: {
+              id: string;
+              slug: string;
+              name: string;
+            };
+            startedAt: string;
+            confidence: number;
+            falseMatchProbability: number;
+            bitsRecovered: number;
+            bitErrors: number;
+          } | {
+            verdict: "no_match";
+            reason: "NOT_THIS_VIDEO" | "TOO_SHORT" | "NO_SIGNIFICANT_MATCH" | "AMBIGUOUS" | "NO_SESSIONS";
+            message: string;
+          };
+          lastError: null | string;
+          createdAt: Date;
+          finishedAt: null | Date;
+        }>;
+        meta: object;
+      }>;
+      get: TRPCQueryProcedure<{
+        input: {
+          traceId: string;
+        };
+        output: {
+          id: string;
+          videoId: string;
+          requestedBy: null | string;
+          filename: string;
+          bytes: number;
+          status: "error" | "queued" | "done" | "running";
+          finding: null | {
+            verdict: "match";
+            sessionId: string;
+            code: string;
+            viewer: {
+              id: string;
+              username: string;
+            };
+            tenant: {
+              id: string;
+              slug: string;
+              name: string;
+            };
+            startedAt: string;
+            confidence: number;
+            falseMatchProbability: number;
+            bitsRecovered: number;
+            bitErrors: number;
+          } | {
+            verdict: "no_match";
+            reason: "NOT_THIS_VIDEO" | "TOO_SHORT" | "NO_SIGNIFICANT_MATCH" | "AMBIGUOUS" | "NO_SESSIONS";
+            message: string;
+          };
+          lastError: null | string;
+          createdAt: Date;
+          finishedAt: null | Date;
+        };
+        meta: object;
+      }>;
+    };
   }
 >;
