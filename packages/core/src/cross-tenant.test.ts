@@ -284,6 +284,47 @@ const matrix: Record<string, Attack> = {
       expect((await f.ownerA.api.videos.get({ videoId: f.a.videoId })).id).toBe(f.a.videoId);
     },
   ),
+  'videos.unpublish': authed(
+    (c, f) => c.api.videos.unpublish({ videoId: f.a.videoId }),
+    async (f) => {
+      await expect(f.intruderOnA.api.videos.unpublish({ videoId: f.a.videoId })).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+      });
+      expect((await f.ownerA.api.videos.get({ videoId: f.a.videoId })).status).toBe('ready');
+    },
+  ),
+  'videos.publish': authed(
+    (c, f) => c.api.videos.publish({ videoId: f.a.videoId }),
+    async (f) => {
+      await expect(f.intruderOnA.api.videos.publish({ videoId: f.a.videoId })).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+      });
+    },
+  ),
+  'videos.hide': authed(
+    (c, f) => c.api.videos.hide({ videoId: f.a.videoId, reason: 'Hijacked' }),
+    async (f) => {
+      await expect(
+        f.intruderOnA.api.videos.hide({ videoId: f.a.videoId, reason: 'Hijacked' }),
+      ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      // B's admin at home: A's video does not exist there.
+      await expect(
+        f.tokenOfBOnB.api.videos.hide({ videoId: f.a.videoId, reason: 'Hijacked' }),
+      ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      expect(await f.ownerA.api.videos.get({ videoId: f.a.videoId })).toMatchObject({ hidden: null });
+    },
+  ),
+  'videos.restore': authed(
+    (c, f) => c.api.videos.restore({ videoId: f.a.videoId }),
+    async (f) => {
+      await expect(f.intruderOnA.api.videos.restore({ videoId: f.a.videoId })).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+      });
+      await expect(f.tokenOfBOnB.api.videos.restore({ videoId: f.a.videoId })).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+      });
+    },
+  ),
   'videos.access.list': authed(
     (c, f) => c.api.videos.access.list({ videoId: f.a.videoId }),
     async (f) => {

@@ -327,6 +327,12 @@ export interface Video {
   createdAt: Opt<Date>;
   updatedAt: Opt<Date>;
   readyAt?: Date | null;
+  /** Hidden by a tenant admin (moderation): out of the catalog and off sale until restored. */
+  hiddenAt?: Date | null;
+  hiddenReason?: string | null;
+  hiddenBy?: string | null;
+  /** Unpublished by its creator: out of the catalog and off sale until published again. */
+  unpublishedAt?: Date | null;
 }
 
 export const VideoEntity = new EntitySchema<Video>({
@@ -359,6 +365,10 @@ export const VideoEntity = new EntitySchema<Video>({
     createdAt,
     updatedAt: { type: 'Date', onCreate: () => new Date(), onUpdate: () => new Date() },
     readyAt: { type: 'Date', nullable: true },
+    hiddenAt: { type: 'Date', nullable: true },
+    hiddenReason: { type: 'text', nullable: true },
+    hiddenBy: { type: 'uuid', nullable: true },
+    unpublishedAt: { type: 'Date', nullable: true },
   },
 });
 

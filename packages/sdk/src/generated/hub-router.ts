@@ -365,6 +365,11 @@ export type HubRouter = TRPCBuiltRouter<
                 bandwidth: number;
               }[];
               readyAt: null | Date;
+              hidden: null | {
+                at: Date;
+                reason: string;
+              };
+              unpublishedAt: null | Date;
               id: string;
               title: string;
               description: string;
@@ -607,6 +612,11 @@ export type HubRouter = TRPCBuiltRouter<
             bandwidth: number;
           }[];
           readyAt: null | Date;
+          hidden: null | {
+            at: Date;
+            reason: string;
+          };
+          unpublishedAt: null | Date;
           id: string;
           title: string;
           description: string;
@@ -631,6 +641,163 @@ export type HubRouter = TRPCBuiltRouter<
         };
         output: {
           ok: true;
+        };
+        meta: object;
+      }>;
+      unpublish: TRPCMutationProcedure<{
+        input: {
+          videoId: string;
+        };
+        output: {
+          progress: number;
+          lastError: null | string;
+          sourceFilename: null | string;
+          sourceBytes: null | number;
+          renditions: {
+            name: string;
+            width: number;
+            height: number;
+            bandwidth: number;
+          }[];
+          readyAt: null | Date;
+          hidden: null | {
+            at: Date;
+            reason: string;
+          };
+          unpublishedAt: null | Date;
+          id: string;
+          title: string;
+          description: string;
+          creatorId: string;
+          priceCents: number;
+          previewSeconds: number;
+          rentalHours: null | number;
+          status: "error" | "queued" | "processing" | "ready";
+          durationSeconds: null | number;
+          width: null | number;
+          height: null | number;
+          hasPreview: boolean;
+          posterUrl: null | string;
+          previewUrl: null | string;
+          createdAt: Date;
+        };
+        meta: object;
+      }>;
+      publish: TRPCMutationProcedure<{
+        input: {
+          videoId: string;
+        };
+        output: {
+          progress: number;
+          lastError: null | string;
+          sourceFilename: null | string;
+          sourceBytes: null | number;
+          renditions: {
+            name: string;
+            width: number;
+            height: number;
+            bandwidth: number;
+          }[];
+          readyAt: null | Date;
+          hidden: null | {
+            at: Date;
+            reason: string;
+          };
+          unpublishedAt: null | Date;
+          id: string;
+          title: string;
+          description: string;
+          creatorId: string;
+          priceCents: number;
+          previewSeconds: number;
+          rentalHours: null | number;
+          status: "error" | "queued" | "processing" | "ready";
+          durationSeconds: null | number;
+          width: null | number;
+          height: null | number;
+          hasPreview: boolean;
+          posterUrl: null | string;
+          previewUrl: null | string;
+          createdAt: Date;
+        };
+        meta: object;
+      }>;
+      hide: TRPCMutationProcedure<{
+        input: {
+          videoId: string;
+          reason: string;
+        };
+        output: {
+          progress: number;
+          lastError: null | string;
+          sourceFilename: null | string;
+          sourceBytes: null | number;
+          renditions: {
+            name: string;
+            width: number;
+            height: number;
+            bandwidth: number;
+          }[];
+          readyAt: null | Date;
+          hidden: null | {
+            at: Date;
+            reason: string;
+          };
+          unpublishedAt: null | Date;
+          id: string;
+          title: string;
+          description: string;
+          creatorId: string;
+          priceCents: number;
+          previewSeconds: number;
+          rentalHours: null | number;
+          status: "error" | "queued" | "processing" | "ready";
+          durationSeconds: null | number;
+          width: null | number;
+          height: null | number;
+          hasPreview: boolean;
+          posterUrl: null | string;
+          previewUrl: null | string;
+          createdAt: Date;
+        };
+        meta: object;
+      }>;
+      restore: TRPCMutationProcedure<{
+        input: {
+          videoId: string;
+        };
+        output: {
+          progress: number;
+          lastError: null | string;
+          sourceFilename: null | string;
+          sourceBytes: null | number;
+          renditions: {
+            name: string;
+            width: number;
+            height: number;
+            bandwidth: number;
+          }[];
+          readyAt: null | Date;
+          hidden: null | {
+            at: Date;
+            reason: string;
+          };
+          unpublishedAt: null | Date;
+          id: string;
+          title: string;
+          description: string;
+          creatorId: string;
+          priceCents: number;
+          previewSeconds: number;
+          rentalHours: null | number;
+          status: "error" | "queued" | "processing" | "ready";
+          durationSeconds: null | number;
+          width: null | number;
+          height: null | number;
+          hasPreview: boolean;
+          posterUrl: null | string;
+          previewUrl: null | string;
+          createdAt: Date;
         };
         meta: object;
       }>;

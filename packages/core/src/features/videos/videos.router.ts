@@ -9,8 +9,10 @@ import {
   revokeAccess,
   updateVideo,
 } from './manage-videos';
+import { hideVideo, publishVideo, restoreVideo, unpublishVideo } from './moderate-video';
 import {
   allowlistInput,
+  hideVideoInput,
   listHubVideosInput,
   listVideosInput,
   updateVideoInput,
@@ -36,6 +38,19 @@ export const videosRouter = router({
       await deleteVideo(ctx.tx, { auth: ctx.auth, videoId: input.videoId, ip: ctx.req.ip });
       return { ok: true as const };
     }),
+  unpublish: roleProcedure('creator')
+    .input(videoIdInput)
+    .mutation(({ ctx, input }) => unpublishVideo(ctx.tx, { ...input, auth: ctx.auth, ip: ctx.req.ip })),
+  publish: roleProcedure('creator')
+    .input(videoIdInput)
+    .mutation(({ ctx, input }) => publishVideo(ctx.tx, { ...input, auth: ctx.auth, ip: ctx.req.ip })),
+  /** Moderation: a tenant admin hides a video (with the reason) or restores it. */
+  hide: roleProcedure('tenant_admin')
+    .input(hideVideoInput)
+    .mutation(({ ctx, input }) => hideVideo(ctx.tx, { ...input, auth: ctx.auth, ip: ctx.req.ip })),
+  restore: roleProcedure('tenant_admin')
+    .input(videoIdInput)
+    .mutation(({ ctx, input }) => restoreVideo(ctx.tx, { ...input, auth: ctx.auth, ip: ctx.req.ip })),
   access: router({
     list: roleProcedure('creator')
       .input(videoIdInput)

@@ -95,3 +95,12 @@ export const allowlistInput = z.object({
 });
 
 export type VideoMetadata = z.infer<typeof videoMetadataInput>;
+
+export const hideVideoInput = z.object({
+  videoId: z.uuid('Unknown video id'),
+  reason: z
+    .string()
+    .trim()
+    .min(1, 'Say why the video is hidden (its creator is shown the reason)')
+    .max(500, 'The reason is at most 500 characters'),
+});

@@ -24,3 +24,13 @@ CREATE INDEX trace_requests_video_idx ON trace_requests (tenant_id, video_id, cr
 
 SELECT ppv_isolate_by_tenant('trace_requests');
 GRANT SELECT, INSERT, UPDATE, DELETE ON trace_requests TO ppv_app;
+
+-- Moderation: a tenant admin hides a video (with the reason shown to its creator); its creator
+-- unpublishes and publishes it again. Either keeps it out of the catalog and off sale; viewers
+-- who already bought it or are on its allowlist keep watching (docs/moderation.md).
+ALTER TABLE videos
+  ADD COLUMN hidden_at timestamptz,
+  ADD COLUMN hidden_reason text CHECK (length(hidden_reason) BETWEEN 1 AND 500),
+  ADD COLUMN hidden_by uuid REFERENCES users (id) ON DELETE SET NULL,
+  ADD COLUMN unpublished_at timestamptz,
+  ADD CONSTRAINT videos_hidden_with_reason CHECK ((hidden_at IS NULL) = (hidden_reason IS NULL));
