@@ -34,3 +34,7 @@ ALTER TABLE videos
   ADD COLUMN hidden_by uuid REFERENCES users (id) ON DELETE SET NULL,
   ADD COLUMN unpublished_at timestamptz,
   ADD CONSTRAINT videos_hidden_with_reason CHECK ((hidden_at IS NULL) = (hidden_reason IS NULL));
+
+-- A poster chosen in the studio (a frame or an uploaded image) bumps this; poster URLs carry it
+-- (`poster.jpg?v=<n>`) so browsers and CDNs fetch the new one.
+ALTER TABLE videos ADD COLUMN poster_version integer NOT NULL DEFAULT 0 CHECK (poster_version >= 0);

@@ -305,7 +305,7 @@ describe('refusals on the trace route', () => {
     const wrongField = await postRecording(creator, small, { field: 'file' });
     expect([wrongField.status, wrongField.json?.error?.message]).toEqual([
       400,
-      'Choose the recording to trace (the "recording" file)',
+      'Choose the recording (the "recording" file)',
     ]);
     const json = await request(hub.url, 'POST', `/api/v1/videos/${videoId}/traces`, {
       headers: { cookie: cookieHeader(creator.cookies) },

@@ -325,6 +325,17 @@ const matrix: Record<string, Attack> = {
       });
     },
   ),
+  'videos.setPosterFrame': authed(
+    (c, f) => c.api.videos.setPosterFrame({ videoId: f.a.videoId, atSeconds: 0 }),
+    async (f) => {
+      await expect(
+        f.intruderOnA.api.videos.setPosterFrame({ videoId: f.a.videoId, atSeconds: 0 }),
+      ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(
+        f.tokenOfBOnB.api.videos.setPosterFrame({ videoId: f.a.videoId, atSeconds: 0 }),
+      ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    },
+  ),
   'videos.access.list': authed(
     (c, f) => c.api.videos.access.list({ videoId: f.a.videoId }),
     async (f) => {

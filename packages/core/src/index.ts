@@ -60,6 +60,12 @@ export { acceptUpload } from './features/videos/accept-upload';
 export { createVideo, type UploadedSource } from './features/videos/create-video';
 export { publicVideo, studioVideo } from './features/videos/manage-videos';
 export {
+  acceptPosterUpload,
+  MAX_POSTER_UPLOAD_BYTES,
+  makeFramePoster,
+  publishPoster,
+} from './features/videos/set-poster';
+export {
   MAX_TENANT_UPLOAD_BYTES,
   MIN_TENANT_UPLOAD_BYTES,
   parseUploadMetadata,

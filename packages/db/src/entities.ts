@@ -333,6 +333,8 @@ export interface Video {
   hiddenBy?: string | null;
   /** Unpublished by its creator: out of the catalog and off sale until published again. */
   unpublishedAt?: Date | null;
+  /** Bumped by each poster chosen in the studio; poster URLs carry it (cache-busting). */
+  posterVersion: Opt<number>;
 }
 
 export const VideoEntity = new EntitySchema<Video>({
@@ -369,6 +371,7 @@ export const VideoEntity = new EntitySchema<Video>({
     hiddenReason: { type: 'text', nullable: true },
     hiddenBy: { type: 'uuid', nullable: true },
     unpublishedAt: { type: 'Date', nullable: true },
+    posterVersion: { type: 'integer', default: 0 },
   },
 });
 

@@ -4,6 +4,7 @@ import { type FfmpegTools, locateFfmpeg, type VideoEncoder } from '@ppv/media';
 import { parseCronItems, type Runner, run, type Task, Logger as WorkerLogger } from 'graphile-worker';
 import { deleteVideoFilesTask } from './tasks/delete-video-files';
 import { INDEX_CHAIN_JOB_KEY, indexChainTask } from './tasks/index-chain';
+import { makePosterTask } from './tasks/make-poster';
 import { sendEmailTask } from './tasks/send-email';
 import { sweepExpiredTask } from './tasks/sweep-expired';
 import { traceLeakTask } from './tasks/trace-leak';
@@ -62,6 +63,7 @@ export function taskList(
     }),
     delete_video_files: deleteVideoFilesTask(deps),
     trace_leak: traceLeakTask(deps),
+    make_poster: makePosterTask(deps),
   };
 }
 

@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import {
   type AppDeps,
   AppError,
@@ -11,94 +9,15 @@ import {
   requestTrace,
   uploadLimitFor,
 } from '@ppv/core';
-import busboy from 'busboy';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { requireAuth } from '../middleware/auth';
+import { mebibytes, Refusal, receiveFormFile } from './form-file';
 
 /** The form field that carries the recording. */
 export const TRACE_FILE_FIELD = 'recording';
 /** Room for the multipart framing and a few small fields around the file. */
 const FORM_OVERHEAD_BYTES = 64 * 1024;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-class Refusal extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function mebibytes(bytes: number): string {
-  const mb = bytes / 1024 ** 2;
-  return mb >= 1024 ? `${(mb / 1024).toFixed(1)} GB` : `${Math.round(mb)} MB`;
-}
-
-/**
- * Streams the form's `recording` file to `dest` (constant memory), at most `limit` bytes. Other
- * fields and files are ignored. Resolves with the file's name and size once the whole body is read.
- */
-function receiveRecording(
-  req: Request,
-  dest: string,
-  limit: number,
-): Promise<{ filename: string; bytes: number }> {
-  return new Promise((resolve, reject) => {
-    let parser: busboy.Busboy;
-    try {
-      parser = busboy({ headers: req.headers, limits: { files: 1, fileSize: limit, fields: 20, parts: 21 } });
-    } catch {
-      reject(
-        new Refusal(
-          415,
-          `Send the recording as a multipart/form-data form with a "${TRACE_FILE_FIELD}" file`,
-        ),
-      );
-      return;
-    }
-    let saving: Promise<{ filename: string; bytes: number }> | null = null;
-    let tooLarge = false;
-    parser.on('file', (field, stream, info) => {
-      if (field !== TRACE_FILE_FIELD || saving) {
-        stream.resume();
-        return;
-      }
-      let bytes = 0;
-      stream.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-      });
-      stream.on('limit', () => {
-        tooLarge = true;
-      });
-      saving = pipeline(stream, createWriteStream(dest, { flags: 'wx' })).then(() => ({
-        filename: info.filename || 'recording',
-        bytes,
-      }));
-      // Reported once the whole body is read (below); a write error must not go unhandled meanwhile.
-      saving.catch(() => undefined);
-    });
-    // Every outcome waits for the file's write to settle, so that the caller's clean-up comes after it.
-    const settled = () =>
-      (saving ?? Promise.resolve()).then(
-        () => undefined,
-        () => undefined,
-      );
-    const fail = (refusal: Refusal) => settled().then(() => reject(refusal));
-    parser.on('error', () =>
-      fail(new Refusal(400, 'The form could not be read; please send the recording again')),
-    );
-    parser.on('close', () => {
-      if (tooLarge)
-        fail(new Refusal(413, `The recording is larger than the upload limit (${mebibytes(limit)})`));
-      else if (!saving)
-        fail(new Refusal(400, `Choose the recording to trace (the "${TRACE_FILE_FIELD}" file)`));
-      else saving.then(resolve, reject);
-    });
-    req.on('aborted', () => fail(new Refusal(400, 'The upload was interrupted')));
-    req.pipe(parser);
-  });
-}
 
 /**
  * `POST /api/v1/videos/:videoId/traces`: a leaked recording of the video, as a multipart form's
@@ -130,7 +49,12 @@ export function traceRoutes(deps: AppDeps): express.Router {
           'PAYLOAD_TOO_LARGE',
         );
       await mkdir(media.uploadDir, { recursive: true });
-      const { filename, bytes } = await receiveRecording(req, staged, limit);
+      const { filename, bytes } = await receiveFormFile(req, {
+        dest: staged,
+        limit,
+        field: TRACE_FILE_FIELD,
+        what: 'recording',
+      });
       const { traceId } = await requestTrace(deps, {
         tenantId: req.tenant.id,
         auth,

@@ -121,6 +121,7 @@ interface VideoRow {
   hidden_reason: string | null;
   hidden_by: string | null;
   unpublished_ms: number | null;
+  poster_version: number;
 }
 
 /**
@@ -157,4 +158,5 @@ const videoOf = (r: VideoRow, id: string): Video => ({
   hiddenReason: r.hidden_reason,
   hiddenBy: r.hidden_by,
   unpublishedAt: r.unpublished_ms === null ? null : new Date(r.unpublished_ms),
+  posterVersion: r.poster_version,
 });

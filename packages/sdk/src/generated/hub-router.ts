@@ -722,6 +722,16 @@ export type HubRouter = TRPCBuiltRouter<
         };
         meta: object;
       }>;
+      setPosterFrame: TRPCMutationProcedure<{
+        input: {
+          videoId: string;
+          atSeconds: number;
+        };
+        output: {
+          queued: true;
+        };
+        meta: object;
+      }>;
       hide: TRPCMutationProcedure<{
         input: {
           videoId: string;

@@ -32,7 +32,11 @@ export function publicVideo(v: Video) {
     width: v.width ?? null,
     height: v.height ?? null,
     hasPreview: v.hasPreview,
-    posterUrl: v.status === 'ready' ? mediaUrl(v.tenantId, v.id, 'poster.jpg') : null,
+    // A poster chosen in the studio bumps its version: a new URL, so caches fetch the new image.
+    posterUrl:
+      v.status === 'ready'
+        ? `${mediaUrl(v.tenantId, v.id, 'poster.jpg')}${v.posterVersion ? `?v=${v.posterVersion}` : ''}`
+        : null,
     previewUrl:
       v.status === 'ready' && v.hasPreview ? mediaUrl(v.tenantId, v.id, 'preview/index.m3u8') : null,
     createdAt: v.createdAt,

@@ -10,11 +10,13 @@ import {
   updateVideo,
 } from './manage-videos';
 import { hideVideo, publishVideo, restoreVideo, unpublishVideo } from './moderate-video';
+import { setPosterFrame } from './set-poster';
 import {
   allowlistInput,
   hideVideoInput,
   listHubVideosInput,
   listVideosInput,
+  posterFrameInput,
   updateVideoInput,
   videoIdInput,
 } from './videos.schemas';
@@ -44,6 +46,10 @@ export const videosRouter = router({
   publish: roleProcedure('creator')
     .input(videoIdInput)
     .mutation(({ ctx, input }) => publishVideo(ctx.tx, { ...input, auth: ctx.auth, ip: ctx.req.ip })),
+  /** The poster becomes a frame of the video (a job); an image is uploaded to /api/v1/videos/:id/poster. */
+  setPosterFrame: roleProcedure('creator')
+    .input(posterFrameInput)
+    .mutation(({ ctx, input }) => setPosterFrame(ctx.tx, { ...input, auth: ctx.auth, ip: ctx.req.ip })),
   /** Moderation: a tenant admin hides a video (with the reason) or restores it. */
   hide: roleProcedure('tenant_admin')
     .input(hideVideoInput)

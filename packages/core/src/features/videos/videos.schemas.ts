@@ -104,3 +104,11 @@ export const hideVideoInput = z.object({
     .min(1, 'Say why the video is hidden (its creator is shown the reason)')
     .max(500, 'The reason is at most 500 characters'),
 });
+
+export const posterFrameInput = z.object({
+  videoId: z.uuid('Unknown video id'),
+  atSeconds: z
+    .number('The frame time is a number of seconds')
+    .min(0, 'The frame time cannot be negative')
+    .max(86_400, 'The frame time is within the video'),
+});
