@@ -235,6 +235,35 @@ describe('creator studio', () => {
     await otherPage.context().close();
   });
 
+  it('changes the poster by an uploaded image and by a frame time; the poster URL changes each time', async () => {
+    const png = join(work, 'poster.png');
+    await run('ffmpeg', [
+      ...['-hide_banner', '-loglevel', 'error', '-y'],
+      ...['-f', 'lavfi', '-i', 'testsrc2=s=640x360:d=1', '-frames:v', '1', png],
+    ]);
+    const before = (await creator.api.videos.get({ videoId })).posterUrl;
+    await page.goto(`http://127.0.0.1:${con.port}/studio/videos/${videoId}`);
+    await page.getByLabel('Poster image').setInputFiles(png);
+    await page.getByRole('button', { name: 'Upload poster' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('The new poster is up.');
+    const uploaded = (await creator.api.videos.get({ videoId })).posterUrl;
+    expect(uploaded).not.toBe(before);
+    expect(await page.locator('dl.facts').locator('..').locator('img').getAttribute('src')).toBe(uploaded);
+
+    await page.getByLabel('Frame at (seconds)').fill('1.5');
+    await page.getByRole('button', { name: 'Use this frame' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('frame at 1.5 s');
+    await expect
+      .poll(async () => (await creator.api.videos.get({ videoId })).posterUrl, { timeout: 30_000 })
+      .not.toBe(uploaded);
+
+    await page.getByLabel('Frame at (seconds)').fill('600');
+    await page.getByRole('button', { name: 'Use this frame' }).click();
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toContain('The frame time is within the video');
+  });
+
   it('resumes an upload interrupted by a page reload when the same file is chosen again', async () => {
     const cdp = await page.context().newCDPSession(page);
     const uplink = (bytesPerSecond: number) =>
