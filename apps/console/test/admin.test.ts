@@ -225,6 +225,42 @@ describe('tenant admin', () => {
     expect(audit).toContain('tenant.updated');
   });
 
+  it('hides a video with a reason (its creator sees it and cannot publish it back), then restores it', async () => {
+    const creator = await h.signedIn(t, { role: 'creator' });
+    const videoId = await catalogVideo(h, t, creator.userId, 'Disputed upload');
+    const listed = async () => (await h.client(t).api.videos.list({})).videos.map((v) => v.id);
+    await tpage.goto(url('/tenant/videos'));
+    const row = () => tpage.getByTestId('tenant-video').filter({ hasText: 'Disputed upload' });
+    await row().getByLabel('Reason').fill('Copyright claim');
+    await row().getByRole('button', { name: 'Hide' }).click();
+    await expect.poll(() => tpage.getByRole('status').textContent()).toContain('Hid “Disputed upload”');
+    expect(await row().locator('[data-hidden]').textContent()).toBe('Hidden: Copyright claim');
+    expect(await listed()).not.toContain(videoId);
+
+    // The creator's studio page shows the moderator's hide; publishing it back is refused.
+    const studio = await signIn(browser, url(''), creator, t.slug, `/studio/videos/${videoId}`);
+    expect(await studio.getByTestId('moderator-hide').textContent()).toContain('Copyright claim');
+    await studio.getByRole('button', { name: 'Unpublish' }).click();
+    await expect.poll(() => studio.getByRole('status').textContent()).toContain('Unpublished');
+    await studio.getByRole('button', { name: 'Publish' }).click();
+    await expect
+      .poll(() => studio.getByRole('alert').last().textContent())
+      .toBe('A moderator hid this video (Copyright claim); only a tenant admin can restore it');
+    await studio.context().close();
+
+    await tpage.goto(url('/tenant/videos'));
+    await row().getByRole('button', { name: 'Restore' }).click();
+    await expect.poll(() => tpage.getByRole('status').textContent()).toContain('Restored “Disputed upload”');
+    // Still unpublished by its creator: restoring does not override that.
+    expect(await listed()).not.toContain(videoId);
+    await creator.api.videos.publish({ videoId });
+    expect(await listed()).toContain(videoId);
+    await tpage.goto(url('/tenant/audit'));
+    const audit = await tpage.getByTestId('audit').textContent();
+    expect(audit).toContain('video.hidden');
+    expect(audit).toContain('video.restored');
+  });
+
   it('sees only its own tenant: the hub’s tenant list is refused by the hub as well', async () => {
     await expect(tenantAdmin.api.hub.tenants.list()).rejects.toThrow(/hub administrator/);
     await tpage.goto(url('/tenant/members'));

@@ -180,6 +180,90 @@ describe('creator studio', () => {
     expect((await creator.api.videos.get({ videoId })).priceCents).toBe(1200);
   });
 
+  it('traces a recording from the video page: the trace shows its status, then its verdict, in the list', async () => {
+    // A session to trace against, and a recording of something else.
+    await creator.api.playback.start({ videoId });
+    const other = join(work, 'elsewhere.mp4');
+    await run('ffmpeg', [
+      ...['-hide_banner', '-loglevel', 'error', '-y'],
+      ...['-f', 'lavfi', '-i', 'mandelbrot=s=320x180:r=15,noise=alls=6:allf=t', '-t', '6'],
+      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', other],
+    ]);
+    await page.goto(`http://127.0.0.1:${con.port}/studio/videos/${videoId}`);
+    await page.getByRole('link', { name: 'Trace a leak' }).click();
+    await page.waitForURL((u) => u.pathname === `/studio/videos/${videoId}/traces`);
+    await page.getByLabel('Recording').setInputFiles(other);
+    await page.getByRole('button', { name: 'Trace' }).click();
+    await page.waitForURL((u) => u.searchParams.has('started'));
+    expect(await page.getByRole('status').textContent()).toContain('The recording was received');
+    const row = page.getByTestId('trace');
+    expect(await row.count()).toBe(1);
+    expect(await row.locator('td').nth(1).textContent()).toContain('elsewhere.mp4');
+    // The page follows the trace until the worker's verdict is in.
+    await expect
+      .poll(() => row.locator('[data-verdict]').textContent(), { timeout: 90_000, interval: 500 })
+      .toMatch(/^No match: /);
+    expect(await row.locator('[data-status]').textContent()).toBe('done');
+    await screenshot(page, 'studio-trace');
+    const [trace] = await creator.api.tracing.list({ videoId });
+    expect(trace).toMatchObject({ status: 'done', finding: { verdict: 'no_match' } });
+  }, 120_000);
+
+  it('error: a file that is not a video is refused on the trace page with the reason', async () => {
+    const text = join(work, 'not-a-video.mp4');
+    await run('sh', ['-c', `echo hello > ${text}`]);
+    await page.goto(`http://127.0.0.1:${con.port}/studio/videos/${videoId}/traces`);
+    await page.getByLabel('Recording').setInputFiles(text);
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST'),
+      page.getByRole('button', { name: 'Trace' }).click(),
+    ]);
+    expect(response.status()).toBe(400);
+    expect(await page.getByRole('alert').textContent()).toBe(
+      'The recording is not a video file ffprobe can read',
+    );
+    expect(await creator.api.tracing.list({ videoId })).toHaveLength(1);
+  });
+
+  it("error: another creator's trace page for the video says it is not theirs", async () => {
+    const other = await h.signedIn(tenant, { role: 'creator' });
+    const otherPage = await signIn(browser, `http://127.0.0.1:${con.port}`, other, tenant.slug, '/studio');
+    const response = await otherPage.goto(`http://127.0.0.1:${con.port}/studio/videos/${videoId}/traces`);
+    expect(response?.status()).toBe(404);
+    expect(await otherPage.getByRole('heading', { level: 1 }).textContent()).toBe('Video not found');
+    expect(await otherPage.getByLabel('Recording').count()).toBe(0);
+    await otherPage.context().close();
+  });
+
+  it('changes the poster by an uploaded image and by a frame time; the poster URL changes each time', async () => {
+    const png = join(work, 'poster.png');
+    await run('ffmpeg', [
+      ...['-hide_banner', '-loglevel', 'error', '-y'],
+      ...['-f', 'lavfi', '-i', 'testsrc2=s=640x360:d=1', '-frames:v', '1', png],
+    ]);
+    const before = (await creator.api.videos.get({ videoId })).posterUrl;
+    await page.goto(`http://127.0.0.1:${con.port}/studio/videos/${videoId}`);
+    await page.getByLabel('Poster image').setInputFiles(png);
+    await page.getByRole('button', { name: 'Upload poster' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('The new poster is up.');
+    const uploaded = (await creator.api.videos.get({ videoId })).posterUrl;
+    expect(uploaded).not.toBe(before);
+    expect(await page.locator('dl.facts').locator('..').locator('img').getAttribute('src')).toBe(uploaded);
+
+    await page.getByLabel('Frame at (seconds)').fill('1.5');
+    await page.getByRole('button', { name: 'Use this frame' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('frame at 1.5 s');
+    await expect
+      .poll(async () => (await creator.api.videos.get({ videoId })).posterUrl, { timeout: 30_000 })
+      .not.toBe(uploaded);
+
+    await page.getByLabel('Frame at (seconds)').fill('600');
+    await page.getByRole('button', { name: 'Use this frame' }).click();
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toContain('The frame time is within the video');
+  });
+
   it('resumes an upload interrupted by a page reload when the same file is chosen again', async () => {
     const cdp = await page.context().newCDPSession(page);
     const uplink = (bytesPerSecond: number) =>
@@ -205,10 +289,13 @@ describe('creator studio', () => {
     const again = page.locator('form[data-upload]');
     await again.getByLabel('Video file').setInputFiles(clip);
     await again.getByLabel('Title').fill('Lesson two');
+    // The page reloads itself once the upload is complete: the next test must not race that reload.
+    const reloaded = page.waitForEvent('load', { timeout: 60_000 });
     await again.getByRole('button', { name: 'Upload' }).click();
     await expect
       .poll(() => again.locator('[data-upload-status]').textContent(), { timeout: 30_000 })
       .toContain('Upload complete');
+    await reloaded;
     const mine = await creator.api.videos.list({ scope: 'mine', limit: 100 });
     expect(mine.videos.filter((v) => v.title === 'Lesson two')).toHaveLength(1);
     // Resumed, not started over: the hub's staging folder holds no abandoned upload.

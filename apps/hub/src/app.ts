@@ -11,7 +11,9 @@ import { homePage } from './pages/home';
 import { healthRoute } from './routes/health';
 import { mediaRoutes } from './routes/media';
 import { playRoutes } from './routes/play';
+import { posterRoutes } from './routes/poster';
 import { type Storefront, storefrontRoutes } from './routes/storefront';
+import { traceRoutes } from './routes/traces';
 import { trpcHandler } from './routes/trpc';
 import { uploadRoutes } from './routes/uploads';
 import { x402Routes } from './routes/x402';
@@ -95,6 +97,8 @@ export function createHubApp({
   app.use('/trpc', trpcHandler(deps));
   app.use(playRoutes(deps));
   app.use(x402Routes(deps));
+  app.use(traceRoutes(deps));
+  app.use(posterRoutes(deps));
   app.get('/api/v1/me', requireAuth(deps), (req, res) => {
     const auth = req.auth!;
     res.json({

@@ -4,7 +4,14 @@
  * without), so each feature extends this file with its own.
  */
 import { randomBytes } from 'node:crypto';
-import { EntitlementEntity, type Tenant, VideoEntity, WalletEntity, withTenant } from '@ppv/db';
+import {
+  EntitlementEntity,
+  type Tenant,
+  TraceRequestEntity,
+  VideoEntity,
+  WalletEntity,
+  withTenant,
+} from '@ppv/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appRouter } from './router';
 import { createHarness, type Harness, type TestClient } from './testing';
@@ -23,6 +30,7 @@ interface Fixtures {
     playbackId: string;
     /** A wallet linked to A's admin. */
     walletAddress: string;
+    traceId: string;
   };
   /** A ready video of tenant B. */
   videoOfB: string;
@@ -33,6 +41,8 @@ interface Fixtures {
   tenantB: Tenant;
   /** B's API token sent to A's host. */
   tokenOfBOnA: TestClient;
+  /** B's API token on B's own host. */
+  tokenOfBOnB: TestClient;
   /** B's tenant admin, who signed in on A too (and so is only a viewer there). */
   intruderOnA: TestClient;
 }
@@ -303,6 +313,58 @@ const matrix: Record<string, Attack> = {
       expect((await f.ownerA.api.videos.get({ videoId: f.a.videoId })).id).toBe(f.a.videoId);
     },
   ),
+  'videos.unpublish': authed(
+    (c, f) => c.api.videos.unpublish({ videoId: f.a.videoId }),
+    async (f) => {
+      await expect(f.intruderOnA.api.videos.unpublish({ videoId: f.a.videoId })).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+      });
+      expect((await f.ownerA.api.videos.get({ videoId: f.a.videoId })).status).toBe('ready');
+    },
+  ),
+  'videos.publish': authed(
+    (c, f) => c.api.videos.publish({ videoId: f.a.videoId }),
+    async (f) => {
+      await expect(f.intruderOnA.api.videos.publish({ videoId: f.a.videoId })).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+      });
+    },
+  ),
+  'videos.hide': authed(
+    (c, f) => c.api.videos.hide({ videoId: f.a.videoId, reason: 'Hijacked' }),
+    async (f) => {
+      await expect(
+        f.intruderOnA.api.videos.hide({ videoId: f.a.videoId, reason: 'Hijacked' }),
+      ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      // B's admin at home: A's video does not exist there.
+      await expect(
+        f.tokenOfBOnB.api.videos.hide({ videoId: f.a.videoId, reason: 'Hijacked' }),
+      ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      expect(await f.ownerA.api.videos.get({ videoId: f.a.videoId })).toMatchObject({ hidden: null });
+    },
+  ),
+  'videos.restore': authed(
+    (c, f) => c.api.videos.restore({ videoId: f.a.videoId }),
+    async (f) => {
+      await expect(f.intruderOnA.api.videos.restore({ videoId: f.a.videoId })).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+      });
+      await expect(f.tokenOfBOnB.api.videos.restore({ videoId: f.a.videoId })).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+      });
+    },
+  ),
+  'videos.setPosterFrame': authed(
+    (c, f) => c.api.videos.setPosterFrame({ videoId: f.a.videoId, atSeconds: 0 }),
+    async (f) => {
+      await expect(
+        f.intruderOnA.api.videos.setPosterFrame({ videoId: f.a.videoId, atSeconds: 0 }),
+      ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(
+        f.tokenOfBOnB.api.videos.setPosterFrame({ videoId: f.a.videoId, atSeconds: 0 }),
+      ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    },
+  ),
   'videos.access.list': authed(
     (c, f) => c.api.videos.access.list({ videoId: f.a.videoId }),
     async (f) => {
@@ -518,6 +580,32 @@ const matrix: Record<string, Attack> = {
       }
     },
   ),
+  'tracing.list': authed(
+    (c, f) => c.api.tracing.list({ videoId: f.a.videoId }),
+    async (f) => {
+      await expect(f.intruderOnA.api.tracing.list({ videoId: f.a.videoId })).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+      });
+      // B's admin at home: A's video does not exist there.
+      await expect(f.tokenOfBOnB.api.tracing.list({ videoId: f.a.videoId })).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+      });
+      expect((await f.ownerA.api.tracing.list({ videoId: f.a.videoId })).map((t) => t.id)).toEqual([
+        f.a.traceId,
+      ]);
+    },
+  ),
+  'tracing.get': authed(
+    (c, f) => c.api.tracing.get({ traceId: f.a.traceId }),
+    async (f) => {
+      await expect(f.intruderOnA.api.tracing.get({ traceId: f.a.traceId })).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+      });
+      await expect(f.tokenOfBOnB.api.tracing.get({ traceId: f.a.traceId })).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+      });
+    },
+  ),
 };
 
 let h: Harness;
@@ -548,11 +636,23 @@ beforeAll(async () => {
   const [sessionA] = await ownerA.api.auth.sessions.list();
   const videoA = await readyVideo(tenantA.id, ownerA.userId);
   const playback = await ownerA.api.playback.start({ videoId: videoA });
+  const traceA = await withTenant(h.db.orm, tenantA.id, async (em) => {
+    const trace = em.create(TraceRequestEntity, {
+      tenantId: tenantA.id,
+      videoId: videoA,
+      requestedBy: ownerA.userId,
+      filename: 'leak.mp4',
+      bytes: 1000,
+    });
+    await em.flush();
+    return trace.id;
+  });
 
   const adminB = await h.signedIn(tenantB, { role: 'tenant_admin' });
   const tokenB = await adminB.api.apiTokens.create({ name: 'b-token' });
   const cookiesOfBOnA = adminB.on(tenantA);
   const tokenOfBOnA = h.client(tenantA, { authorization: `Bearer ${tokenB.token}` });
+  const tokenOfBOnB = h.client(tenantB, { authorization: `Bearer ${tokenB.token}` });
   const videoOfB = await readyVideo(tenantB.id, adminB.userId);
   const walletAddress = `0x${randomBytes(20).toString('hex')}`;
   const em = h.db.orm.em.fork();
@@ -581,12 +681,14 @@ beforeAll(async () => {
       videoId: videoA,
       playbackId: playback.sessionId,
       walletAddress,
+      traceId: traceA,
     },
     videoOfB,
     adminB,
     tenantB,
     cookiesOfBOnA,
     tokenOfBOnA,
+    tokenOfBOnB,
     intruderOnA,
   };
 });

@@ -51,11 +51,20 @@ export { hitRateLimit } from './features/rate-limit/hit-rate-limit';
 export { createTenant } from './features/tenants/create-tenant';
 export { publicTenant } from './features/tenants/manage-tenant';
 export { resolveTenant } from './features/tenants/resolve-tenant';
+export { assertMayTrace, requestTrace } from './features/tracing/request-trace';
+export { type RunTraceOutcome, runTrace } from './features/tracing/run-trace';
 export { type TraceVerdict, traceLeakedFile } from './features/tracing/trace-leak';
+export type { TraceFinding } from './features/tracing/trace-views';
 export { createUser } from './features/users/create-user';
 export { acceptUpload } from './features/videos/accept-upload';
 export { createVideo, type UploadedSource } from './features/videos/create-video';
 export { publicVideo, studioVideo } from './features/videos/manage-videos';
+export {
+  acceptPosterUpload,
+  MAX_POSTER_UPLOAD_BYTES,
+  makeFramePoster,
+  publishPoster,
+} from './features/videos/set-poster';
 export {
   MAX_TENANT_UPLOAD_BYTES,
   MIN_TENANT_UPLOAD_BYTES,

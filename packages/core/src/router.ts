@@ -10,6 +10,7 @@ import { purchasesRouter } from './features/purchases/purchases.router';
 import { ratesRouter } from './features/rates/rates.router';
 import { siweRouter } from './features/siwe/siwe.router';
 import { hubRouter, tenantRouter } from './features/tenants/tenants.router';
+import { tracingRouter } from './features/tracing/tracing.router';
 import { videosRouter } from './features/videos/videos.router';
 import { createCallerFactory, router } from './trpc';
 
@@ -28,6 +29,7 @@ export const appRouter = router({
   purchases: purchasesRouter,
   blocks: blocksRouter,
   ledger: ledgerRouter,
+  tracing: tracingRouter,
 });
 
 export type AppRouter = typeof appRouter;

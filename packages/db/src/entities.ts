@@ -327,6 +327,14 @@ export interface Video {
   createdAt: Opt<Date>;
   updatedAt: Opt<Date>;
   readyAt?: Date | null;
+  /** Hidden by a tenant admin (moderation): out of the catalog and off sale until restored. */
+  hiddenAt?: Date | null;
+  hiddenReason?: string | null;
+  hiddenBy?: string | null;
+  /** Unpublished by its creator: out of the catalog and off sale until published again. */
+  unpublishedAt?: Date | null;
+  /** Bumped by each poster chosen in the studio; poster URLs carry it (cache-busting). */
+  posterVersion: Opt<number>;
 }
 
 export const VideoEntity = new EntitySchema<Video>({
@@ -359,6 +367,11 @@ export const VideoEntity = new EntitySchema<Video>({
     createdAt,
     updatedAt: { type: 'Date', onCreate: () => new Date(), onUpdate: () => new Date() },
     readyAt: { type: 'Date', nullable: true },
+    hiddenAt: { type: 'Date', nullable: true },
+    hiddenReason: { type: 'text', nullable: true },
+    hiddenBy: { type: 'uuid', nullable: true },
+    unpublishedAt: { type: 'Date', nullable: true },
+    posterVersion: { type: 'integer', default: 0 },
   },
 });
 
@@ -712,6 +725,45 @@ export const LedgerEntryEntity = new EntitySchema<LedgerEntry>({
   },
 });
 
+export type TraceStatus = 'queued' | 'running' | 'done' | 'error';
+
+/** A leak trace asked for from the console: a recording of one video, traced by `trace_leak`. */
+export interface TraceRequest {
+  id: Opt<string>;
+  tenantId: string;
+  videoId: string;
+  requestedBy?: string | null;
+  filename: string;
+  bytes: number;
+  fileKey?: string | null;
+  status: Opt<TraceStatus>;
+  verdict?: 'match' | 'no_match' | null;
+  result?: Record<string, unknown> | null;
+  lastError?: string | null;
+  createdAt: Opt<Date>;
+  finishedAt?: Date | null;
+}
+
+export const TraceRequestEntity = new EntitySchema<TraceRequest>({
+  name: 'TraceRequest',
+  tableName: 'trace_requests',
+  properties: {
+    id,
+    tenantId: { type: 'uuid' },
+    videoId: { type: 'uuid' },
+    requestedBy: { type: 'uuid', nullable: true },
+    filename: { type: 'string' },
+    bytes: { type: new BigIntType('number') },
+    fileKey: { type: 'string', nullable: true },
+    status: { type: 'string', onCreate: () => 'queued' },
+    verdict: { type: 'string', nullable: true },
+    result: { type: 'json', nullable: true },
+    lastError: { type: 'string', nullable: true },
+    createdAt,
+    finishedAt: { type: 'Date', nullable: true },
+  },
+});
+
 export const entities = [
   TenantEntity,
   TenantHostnameEntity,
@@ -735,4 +787,5 @@ export const entities = [
   EntitlementEntity,
   CreatorBlockEntity,
   LedgerEntryEntity,
+  TraceRequestEntity,
 ];

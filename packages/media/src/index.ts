@@ -3,6 +3,7 @@ export * from './ffmpeg';
 export * from './ladder';
 export * from './layout';
 export * from './package-layout';
+export * from './poster';
 export * from './probe';
 export * from './sniff';
 export * from './storage';

@@ -4,8 +4,10 @@ import { type FfmpegTools, locateFfmpeg, type VideoEncoder } from '@ppv/media';
 import { parseCronItems, type Runner, run, type Task, Logger as WorkerLogger } from 'graphile-worker';
 import { deleteVideoFilesTask } from './tasks/delete-video-files';
 import { INDEX_CHAIN_JOB_KEY, indexChainTask } from './tasks/index-chain';
+import { makePosterTask } from './tasks/make-poster';
 import { sendEmailTask } from './tasks/send-email';
 import { sweepExpiredTask } from './tasks/sweep-expired';
+import { traceLeakTask } from './tasks/trace-leak';
 import { transcodeVideoTask } from './tasks/transcode-video';
 
 export const HEARTBEAT_SECONDS = 10;
@@ -23,7 +25,7 @@ export interface WorkerOptions {
   encoder?: VideoEncoder;
   /** Make the forensic A/B watermark variants of every rendition (default true). */
   watermark?: boolean;
-  /** Transcodes this worker runs at once (default 1), in a pool of their own. */
+  /** Transcodes and leak traces this worker runs at once (default 1), in a pool of their own. */
   transcodeConcurrency?: number;
   /** How often a running transcode saves its progress and checks its video still exists. */
   transcodeWatchIntervalMs?: number;
@@ -60,13 +62,15 @@ export function taskList(
       watchIntervalMs: options.transcodeWatchIntervalMs,
     }),
     delete_video_files: deleteVideoFilesTask(deps),
+    trace_leak: traceLeakTask(deps),
+    make_poster: makePosterTask(deps),
   };
 }
 
 /**
  * Starts graphile-worker with every task, the recurring sweep, the chain indexer (when payments are
  * configured) and a heartbeat for /healthz.
- * Transcodes run in a second pool of `transcodeConcurrency` (graphile-worker's concurrency is per
+ * Transcodes and leak traces (both long ffmpeg work) run in a second pool of `transcodeConcurrency` (graphile-worker's concurrency is per
  * pool and a pool only takes jobs of its own tasks), so long encodes never hold the slots that email
  * and clean-ups need, and at most that many run per worker process.
  */
@@ -84,7 +88,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       return null;
     },
   );
-  const { transcode_video, ...jobs } = taskList({ ...options, tools: tools ?? deps.config.media.tools });
+  const { transcode_video, trace_leak, ...jobs } = taskList({
+    ...options,
+    tools: tools ?? deps.config.media.tools,
+  });
   const common = {
     connectionString: options.connectionString,
     noHandleSignals: true,
@@ -118,7 +125,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         concurrency: transcodeConcurrency,
         // A connection per running job, one for LISTEN and one to spare: transcodes query rarely.
         maxPoolSize: transcodeConcurrency + 2,
-        taskList: { transcode_video },
+        taskList: { transcode_video, trace_leak },
       }).catch(async (error: unknown) => {
         await runner.stop();
         throw error;

@@ -14,6 +14,10 @@ export type StudioVideo = Listed & {
   sourceBytes: number | null;
   renditions: { name: string; width: number; height: number; bandwidth: number }[];
   readyAt: string | null;
+  /** Hidden by a tenant admin (moderation), with the reason. */
+  hidden: { at: string; reason: string } | null;
+  /** Unpublished by its creator. */
+  unpublishedAt: string | null;
 };
 
 export function isStudioVideo(v: Listed): v is StudioVideo {

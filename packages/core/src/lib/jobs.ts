@@ -6,6 +6,8 @@ export interface JobPayloads {
   index_chain: Record<string, never>;
   transcode_video: { tenantId: string; videoId: string };
   delete_video_files: { tenantId: string; videoId: string };
+  trace_leak: { tenantId: string; traceId: string };
+  make_poster: { tenantId: string; videoId: string; atSeconds: number };
 }
 
 export type TaskName = keyof JobPayloads;

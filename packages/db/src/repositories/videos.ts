@@ -8,6 +8,8 @@ export interface VideoSearch {
   /** The tenant the caller's transaction is scoped to; named so the planner can use its indexes. */
   tenantId: string;
   status?: VideoStatus;
+  /** Only videos neither hidden by a moderator nor unpublished by their creator (the catalog). */
+  listed?: boolean;
   creatorId?: string;
   /** Substring of the title or description, case and accent blind (videos.search_text, migration 0007). */
   q?: string;
@@ -52,6 +54,7 @@ export async function searchVideos(em: EntityManager, search: VideoSearch): Prom
     conditions.push('v.status = ?');
     params.push(search.status);
   }
+  if (search.listed) conditions.push('v.hidden_at IS NULL AND v.unpublished_at IS NULL');
   if (search.creatorId) {
     conditions.push('v.creator_id = ?');
     params.push(search.creatorId);
@@ -67,7 +70,8 @@ export async function searchVideos(em: EntityManager, search: VideoSearch): Prom
       SELECT v.id, v.created_at, v.price_cents, v.title_sort FROM videos v WHERE ${conditions.join(' AND ')}
     ), page AS (SELECT m.id FROM matching m ORDER BY ${order} LIMIT ? OFFSET ?)
     SELECT t.total, u.username AS creator_username, m.*, ${epochMs('m.created_at')} AS created_ms,
-           ${epochMs('m.updated_at')} AS updated_ms, ${epochMs('m.ready_at')} AS ready_ms
+           ${epochMs('m.updated_at')} AS updated_ms, ${epochMs('m.ready_at')} AS ready_ms,
+           ${epochMs('m.hidden_at')} AS hidden_ms, ${epochMs('m.unpublished_at')} AS unpublished_ms
       FROM (SELECT count(*)::int AS total FROM matching) t
       LEFT JOIN page p ON true
       LEFT JOIN videos m ON m.id = p.id
@@ -113,6 +117,11 @@ interface VideoRow {
   created_ms: number;
   updated_ms: number;
   ready_ms: number | null;
+  hidden_ms: number | null;
+  hidden_reason: string | null;
+  hidden_by: string | null;
+  unpublished_ms: number | null;
+  poster_version: number;
 }
 
 /**
@@ -145,4 +154,9 @@ const videoOf = (r: VideoRow, id: string): Video => ({
   createdAt: new Date(r.created_ms),
   updatedAt: new Date(r.updated_ms),
   readyAt: r.ready_ms === null ? null : new Date(r.ready_ms),
+  hiddenAt: r.hidden_ms === null ? null : new Date(r.hidden_ms),
+  hiddenReason: r.hidden_reason,
+  hiddenBy: r.hidden_by,
+  unpublishedAt: r.unpublished_ms === null ? null : new Date(r.unpublished_ms),
+  posterVersion: r.poster_version,
 });

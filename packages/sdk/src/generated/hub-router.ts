@@ -376,6 +376,11 @@ export type HubRouter = TRPCBuiltRouter<
                 bandwidth: number;
               }[];
               readyAt: null | Date;
+              hidden: null | {
+                at: Date;
+                reason: string;
+              };
+              unpublishedAt: null | Date;
               id: string;
               title: string;
               description: string;
@@ -618,6 +623,11 @@ export type HubRouter = TRPCBuiltRouter<
             bandwidth: number;
           }[];
           readyAt: null | Date;
+          hidden: null | {
+            at: Date;
+            reason: string;
+          };
+          unpublishedAt: null | Date;
           id: string;
           title: string;
           description: string;
@@ -642,6 +652,173 @@ export type HubRouter = TRPCBuiltRouter<
         };
         output: {
           ok: true;
+        };
+        meta: object;
+      }>;
+      unpublish: TRPCMutationProcedure<{
+        input: {
+          videoId: string;
+        };
+        output: {
+          progress: number;
+          lastError: null | string;
+          sourceFilename: null | string;
+          sourceBytes: null | number;
+          renditions: {
+            name: string;
+            width: number;
+            height: number;
+            bandwidth: number;
+          }[];
+          readyAt: null | Date;
+          hidden: null | {
+            at: Date;
+            reason: string;
+          };
+          unpublishedAt: null | Date;
+          id: string;
+          title: string;
+          description: string;
+          creatorId: string;
+          priceCents: number;
+          previewSeconds: number;
+          rentalHours: null | number;
+          status: "error" | "queued" | "processing" | "ready";
+          durationSeconds: null | number;
+          width: null | number;
+          height: null | number;
+          hasPreview: boolean;
+          posterUrl: null | string;
+          previewUrl: null | string;
+          createdAt: Date;
+        };
+        meta: object;
+      }>;
+      publish: TRPCMutationProcedure<{
+        input: {
+          videoId: string;
+        };
+        output: {
+          progress: number;
+          lastError: null | string;
+          sourceFilename: null | string;
+          sourceBytes: null | number;
+          renditions: {
+            name: string;
+            width: number;
+            height: number;
+            bandwidth: number;
+          }[];
+          readyAt: null | Date;
+          hidden: null | {
+            at: Date;
+            reason: string;
+          };
+          unpublishedAt: null | Date;
+          id: string;
+          title: string;
+          description: string;
+          creatorId: string;
+          priceCents: number;
+          previewSeconds: number;
+          rentalHours: null | number;
+          status: "error" | "queued" | "processing" | "ready";
+          durationSeconds: null | number;
+          width: null | number;
+          height: null | number;
+          hasPreview: boolean;
+          posterUrl: null | string;
+          previewUrl: null | string;
+          createdAt: Date;
+        };
+        meta: object;
+      }>;
+      setPosterFrame: TRPCMutationProcedure<{
+        input: {
+          videoId: string;
+          atSeconds: number;
+        };
+        output: {
+          queued: true;
+        };
+        meta: object;
+      }>;
+      hide: TRPCMutationProcedure<{
+        input: {
+          videoId: string;
+          reason: string;
+        };
+        output: {
+          progress: number;
+          lastError: null | string;
+          sourceFilename: null | string;
+          sourceBytes: null | number;
+          renditions: {
+            name: string;
+            width: number;
+            height: number;
+            bandwidth: number;
+          }[];
+          readyAt: null | Date;
+          hidden: null | {
+            at: Date;
+            reason: string;
+          };
+          unpublishedAt: null | Date;
+          id: string;
+          title: string;
+          description: string;
+          creatorId: string;
+          priceCents: number;
+          previewSeconds: number;
+          rentalHours: null | number;
+          status: "error" | "queued" | "processing" | "ready";
+          durationSeconds: null | number;
+          width: null | number;
+          height: null | number;
+          hasPreview: boolean;
+          posterUrl: null | string;
+          previewUrl: null | string;
+          createdAt: Date;
+        };
+        meta: object;
+      }>;
+      restore: TRPCMutationProcedure<{
+        input: {
+          videoId: string;
+        };
+        output: {
+          progress: number;
+          lastError: null | string;
+          sourceFilename: null | string;
+          sourceBytes: null | number;
+          renditions: {
+            name: string;
+            width: number;
+            height: number;
+            bandwidth: number;
+          }[];
+          readyAt: null | Date;
+          hidden: null | {
+            at: Date;
+            reason: string;
+          };
+          unpublishedAt: null | Date;
+          id: string;
+          title: string;
+          description: string;
+          creatorId: string;
+          priceCents: number;
+          previewSeconds: number;
+          rentalHours: null | number;
+          status: "error" | "queued" | "processing" | "ready";
+          durationSeconds: null | number;
+          width: null | number;
+          height: null | number;
+          hasPreview: boolean;
+          posterUrl: null | string;
+          previewUrl: null | string;
+          createdAt: Date;
         };
         meta: object;
       }>;
@@ -1093,6 +1270,88 @@ export type HubRouter = TRPCBuiltRouter<
           contentType: string;
           lines: number;
           csv: string;
+        };
+        meta: object;
+      }>;
+    };
+    tracing: {
+      list: TRPCQueryProcedure<{
+        input: {
+          videoId: string;
+        };
+        output: Array<{
+          id: string;
+          videoId: string;
+          requestedBy: null | string;
+          filename: string;
+          bytes: number;
+          status: "error" | "queued" | "done" | "running";
+          finding: null | {
+            verdict: "match";
+            sessionId: string;
+            code: string;
+            viewer: {
+              id: string;
+              username: string;
+            };
+            tenant: {
+              id: string;
+              slug: string;
+              name: string;
+            };
+            startedAt: string;
+            confidence: number;
+            falseMatchProbability: number;
+            bitsRecovered: number;
+            bitErrors: number;
+          } | {
+            verdict: "no_match";
+            reason: "NOT_THIS_VIDEO" | "TOO_SHORT" | "NO_SIGNIFICANT_MATCH" | "AMBIGUOUS" | "NO_SESSIONS";
+            message: string;
+          };
+          lastError: null | string;
+          createdAt: Date;
+          finishedAt: null | Date;
+        }>;
+        meta: object;
+      }>;
+      get: TRPCQueryProcedure<{
+        input: {
+          traceId: string;
+        };
+        output: {
+          id: string;
+          videoId: string;
+          requestedBy: null | string;
+          filename: string;
+          bytes: number;
+          status: "error" | "queued" | "done" | "running";
+          finding: null | {
+            verdict: "match";
+            sessionId: string;
+            code: string;
+            viewer: {
+              id: string;
+              username: string;
+            };
+            tenant: {
+              id: string;
+              slug: string;
+              name: string;
+            };
+            startedAt: string;
+            confidence: number;
+            falseMatchProbability: number;
+            bitsRecovered: number;
+            bitErrors: number;
+          } | {
+            verdict: "no_match";
+            reason: "NOT_THIS_VIDEO" | "TOO_SHORT" | "NO_SIGNIFICANT_MATCH" | "AMBIGUOUS" | "NO_SESSIONS";
+            message: string;
+          };
+          lastError: null | string;
+          createdAt: Date;
+          finishedAt: null | Date;
         };
         meta: object;
       }>;

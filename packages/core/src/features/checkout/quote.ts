@@ -3,6 +3,7 @@ import { TenantEntity, type TokenRate, VideoEntity } from '@ppv/db';
 import type { TenantDeps } from '../../deps';
 import { AppError, notFound } from '../../errors';
 import { configuredToken, currentTokenRate, tokenAddressOf } from '../rates/token-rates';
+import { unlistedReason } from '../videos/moderate-video';
 import type { QuoteInput } from './checkout.schemas';
 
 const ceilDiv = (a: bigint, b: bigint) => (a + b - 1n) / b;
@@ -78,12 +79,14 @@ export async function priceInToken(deps: TenantDeps, cents: number, symbol: stri
   };
 }
 
-/** A purchasable (ready, priced) video of this tenant, or the reason it is not. */
+/** A purchasable (ready, listed, priced) video of this tenant, or the reason it is not. */
 export async function purchasableVideo(deps: TenantDeps, videoId: string) {
   const video = await deps.em.findOne(VideoEntity, { id: videoId });
   if (!video) throw notFound('Video');
   if (video.status !== 'ready')
     throw new AppError('PRECONDITION_FAILED', 'This video is not ready to sell yet');
+  const unlisted = unlistedReason(video);
+  if (unlisted) throw new AppError('PRECONDITION_FAILED', `This video is not for sale: ${unlisted}`);
   if (video.priceCents === 0)
     throw new AppError('BAD_REQUEST', 'This video is free: there is nothing to pay');
   return video;

@@ -10,8 +10,10 @@ import type { AuthInfo } from '../../context';
 import type { TenantDeps } from '../../deps';
 import { AppError, forbidden, notFound } from '../../errors';
 import { enqueue } from '../../lib/jobs';
+import { canWatch } from '../access/can-watch';
 import { recordAudit } from '../audit/record-audit';
 import { mediaUrl } from '../playback/read-manifest';
+import { unlistedReason } from './moderate-video';
 import type { ListVideosInput } from './videos.schemas';
 
 /** What anyone may see of a video in the catalog. */
@@ -30,7 +32,11 @@ export function publicVideo(v: Video) {
     width: v.width ?? null,
     height: v.height ?? null,
     hasPreview: v.hasPreview,
-    posterUrl: v.status === 'ready' ? mediaUrl(v.tenantId, v.id, 'poster.jpg') : null,
+    // A poster chosen in the studio bumps its version: a new URL, so caches fetch the new image.
+    posterUrl:
+      v.status === 'ready'
+        ? `${mediaUrl(v.tenantId, v.id, 'poster.jpg')}${v.posterVersion ? `?v=${v.posterVersion}` : ''}`
+        : null,
     previewUrl:
       v.status === 'ready' && v.hasPreview ? mediaUrl(v.tenantId, v.id, 'preview/index.m3u8') : null,
     createdAt: v.createdAt,
@@ -47,6 +53,9 @@ export function studioVideo(v: Video) {
     sourceBytes: v.sourceBytes === null || v.sourceBytes === undefined ? null : Number(v.sourceBytes),
     renditions: v.renditions,
     readyAt: v.readyAt ?? null,
+    /** Hidden by a tenant admin, with the reason; only a tenant admin restores it. */
+    hidden: v.hiddenAt ? { at: v.hiddenAt, reason: v.hiddenReason ?? '' } : null,
+    unpublishedAt: v.unpublishedAt ?? null,
   };
 }
 
@@ -68,7 +77,7 @@ export async function listVideos(deps: TenantDeps, input: { auth: AuthInfo | nul
   const offset = input.offset ?? ((input.page ?? 1) - 1) * input.limit;
   const found = await searchVideos(deps.em, {
     tenantId: deps.tenantId,
-    ...(input.scope === 'catalog' && { status: 'ready' as const }),
+    ...(input.scope === 'catalog' && { status: 'ready' as const, listed: true }),
     ...(input.scope === 'mine' && { creatorId: input.auth!.userId }),
     ...(input.q && { q: input.q }),
     sort: input.sort,
@@ -93,6 +102,11 @@ export async function getVideo(deps: TenantDeps, input: { auth: AuthInfo | null;
   const video = await deps.em.findOne(VideoEntity, { id: input.videoId });
   const mine = video && input.auth && (video.creatorId === input.auth.userId || isManager(input.auth));
   if (!video || (video.status !== 'ready' && !mine)) throw notFound('Video');
+  // Hidden or unpublished: only for those who may still watch it (buyers, the allowlist).
+  if (!mine && unlistedReason(video)) {
+    const access = await canWatch(deps.em, input.auth?.userId ?? null, video, deps.clock());
+    if (!access.allowed) throw notFound('Video');
+  }
   const creator = await deps.em.findOne(UserEntity, { id: video.creatorId }, { fields: ['username'] });
   return {
     ...(mine ? studioVideo(video) : publicVideo(video)),

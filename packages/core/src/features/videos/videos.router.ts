@@ -9,10 +9,14 @@ import {
   revokeAccess,
   updateVideo,
 } from './manage-videos';
+import { hideVideo, publishVideo, restoreVideo, unpublishVideo } from './moderate-video';
+import { setPosterFrame } from './set-poster';
 import {
   allowlistInput,
+  hideVideoInput,
   listHubVideosInput,
   listVideosInput,
+  posterFrameInput,
   updateVideoInput,
   videoIdInput,
 } from './videos.schemas';
@@ -36,6 +40,23 @@ export const videosRouter = router({
       await deleteVideo(ctx.tx, { auth: ctx.auth, videoId: input.videoId, ip: ctx.req.ip });
       return { ok: true as const };
     }),
+  unpublish: roleProcedure('creator')
+    .input(videoIdInput)
+    .mutation(({ ctx, input }) => unpublishVideo(ctx.tx, { ...input, auth: ctx.auth, ip: ctx.req.ip })),
+  publish: roleProcedure('creator')
+    .input(videoIdInput)
+    .mutation(({ ctx, input }) => publishVideo(ctx.tx, { ...input, auth: ctx.auth, ip: ctx.req.ip })),
+  /** The poster becomes a frame of the video (a job); an image is uploaded to /api/v1/videos/:id/poster. */
+  setPosterFrame: roleProcedure('creator')
+    .input(posterFrameInput)
+    .mutation(({ ctx, input }) => setPosterFrame(ctx.tx, { ...input, auth: ctx.auth, ip: ctx.req.ip })),
+  /** Moderation: a tenant admin hides a video (with the reason) or restores it. */
+  hide: roleProcedure('tenant_admin')
+    .input(hideVideoInput)
+    .mutation(({ ctx, input }) => hideVideo(ctx.tx, { ...input, auth: ctx.auth, ip: ctx.req.ip })),
+  restore: roleProcedure('tenant_admin')
+    .input(videoIdInput)
+    .mutation(({ ctx, input }) => restoreVideo(ctx.tx, { ...input, auth: ctx.auth, ip: ctx.req.ip })),
   access: router({
     list: roleProcedure('creator')
       .input(videoIdInput)

@@ -95,3 +95,20 @@ export const allowlistInput = z.object({
 });
 
 export type VideoMetadata = z.infer<typeof videoMetadataInput>;
+
+export const hideVideoInput = z.object({
+  videoId: z.uuid('Unknown video id'),
+  reason: z
+    .string()
+    .trim()
+    .min(1, 'Say why the video is hidden (its creator is shown the reason)')
+    .max(500, 'The reason is at most 500 characters'),
+});
+
+export const posterFrameInput = z.object({
+  videoId: z.uuid('Unknown video id'),
+  atSeconds: z
+    .number('The frame time is a number of seconds')
+    .min(0, 'The frame time cannot be negative')
+    .max(86_400, 'The frame time is within the video'),
+});
