@@ -103,6 +103,33 @@ export async function loadEarnings(client: PpvClient, as: Party, range: DayRange
   };
 }
 
+/** What an earnings page shows: the view, or a notice and status when the range or the hub refuses. */
+export interface EarningsPage {
+  view: EarningsView | null;
+  notice: { kind: 'error'; message: string } | null;
+  /** The HTTP status to answer with when it is not 200. */
+  status: number | null;
+  /** The days to show in the form: the range's, or what was typed. */
+  fromDay: string;
+  toDay: string;
+}
+
+/** The earnings page of `as` for the range in the URL (see dayRange). */
+export async function earningsPage(client: PpvClient, as: Party, url: URL, now: Date): Promise<EarningsPage> {
+  const asked = dayRange(url.searchParams, now);
+  if ('error' in asked) {
+    const { error, fromDay, toDay } = asked;
+    return { view: null, notice: { kind: 'error', message: error }, status: 400, fromDay, toDay };
+  }
+  const { fromDay, toDay } = asked.range;
+  try {
+    return { view: await loadEarnings(client, as, asked.range), notice: null, status: null, fromDay, toDay };
+  } catch (error) {
+    const f = failure(error);
+    return { view: null, notice: { kind: 'error', message: f.message }, status: f.status, fromDay, toDay };
+  }
+}
+
 /** Smallest units as a decimal of whole tokens: ("8500000", 6) → "8.5"; negative amounts kept. */
 export function tokenAmount(amount: string, decimals: number | undefined): string {
   if (decimals === undefined) return `${amount} (smallest units)`;
