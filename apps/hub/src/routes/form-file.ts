@@ -1,5 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
+import { AppError, httpStatusOf } from '@ppv/core';
 import busboy from 'busboy';
 import type { Request } from 'express';
 
@@ -11,6 +12,20 @@ export class Refusal extends Error {
   ) {
     super(message);
   }
+}
+
+/** A JSON error answer of an upload route. */
+export const refusal = (status: number, message: string, code = 'BAD_REQUEST') => ({
+  status,
+  body: { error: { message, code } },
+});
+
+/** The answer to an upload's AppError or Refusal; anything else is thrown on (a 500). */
+export function refusalOf(error: unknown): { status: number; body: unknown } {
+  if (error instanceof AppError) return refusal(httpStatusOf[error.code], error.message, error.code);
+  if (error instanceof Refusal)
+    return refusal(error.status, error.message, error.status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST');
+  throw error;
 }
 
 export function mebibytes(bytes: number): string {

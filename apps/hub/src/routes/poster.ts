@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type AppDeps, AppError, acceptPosterUpload, httpStatusOf, MAX_POSTER_UPLOAD_BYTES } from '@ppv/core';
+import { type AppDeps, acceptPosterUpload, MAX_POSTER_UPLOAD_BYTES } from '@ppv/core';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { requireAuth } from '../middleware/auth';
-import { mebibytes, Refusal, receiveFormFile } from './form-file';
+import { mebibytes, receiveFormFile, refusal, refusalOf } from './form-file';
 
 export const POSTER_FILE_FIELD = 'poster';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -18,10 +18,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 export function posterRoutes(deps: AppDeps): express.Router {
   const router = express.Router();
-  const refusal = (status: number, message: string, code = 'BAD_REQUEST') => ({
-    status,
-    body: { error: { message, code } },
-  });
 
   async function upload(req: Request, videoId: string, staged: string) {
     try {
@@ -42,14 +38,7 @@ export function posterRoutes(deps: AppDeps): express.Router {
       });
       return { status: 200, body: result };
     } catch (error) {
-      if (error instanceof AppError) return refusal(httpStatusOf[error.code], error.message, error.code);
-      if (error instanceof Refusal)
-        return refusal(
-          error.status,
-          error.message,
-          error.status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST',
-        );
-      throw error;
+      return refusalOf(error);
     }
   }
 

@@ -1,17 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  type AppDeps,
-  AppError,
-  assertMayTrace,
-  httpStatusOf,
-  requestTrace,
-  uploadLimitFor,
-} from '@ppv/core';
+import { type AppDeps, assertMayTrace, requestTrace, uploadLimitFor } from '@ppv/core';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { requireAuth } from '../middleware/auth';
-import { mebibytes, Refusal, receiveFormFile } from './form-file';
+import { mebibytes, receiveFormFile, refusal, refusalOf } from './form-file';
 
 /** The form field that carries the recording. */
 export const TRACE_FILE_FIELD = 'recording';
@@ -30,10 +23,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function traceRoutes(deps: AppDeps): express.Router {
   const { media } = deps.config;
   const router = express.Router();
-  const refusal = (status: number, message: string, code = 'BAD_REQUEST') => ({
-    status,
-    body: { error: { message, code } },
-  });
 
   async function traceUpload(req: Request, videoId: string, staged: string) {
     const auth = req.auth!;
@@ -67,14 +56,7 @@ export function traceRoutes(deps: AppDeps): express.Router {
       req.log.info({ traceId, videoId, bytes }, 'trace requested');
       return { status: 201, body: { traceId, status: 'queued' } };
     } catch (error) {
-      if (error instanceof AppError) return refusal(httpStatusOf[error.code], error.message, error.code);
-      if (error instanceof Refusal)
-        return refusal(
-          error.status,
-          error.message,
-          error.status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST',
-        );
-      throw error;
+      return refusalOf(error);
     }
   }
 
