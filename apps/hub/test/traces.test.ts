@@ -4,53 +4,34 @@
  * posted to `POST /api/v1/videos/:id/traces` as a form, the worker's `trace_leak` job runs the
  * tracer and `tracing.get` names the session. Refusals (who, what, how big) are checked on the route.
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { promisify } from 'node:util';
-import { createVideo, seal } from '@ppv/core';
-import { createHarness, type Harness } from '@ppv/core/testing';
-import {
-  PlaybackSessionEntity,
-  type Tenant,
-  TraceRequestEntity,
-  VideoEntity,
-  VideoKeyEntity,
-  withTenant,
-} from '@ppv/db';
+import type { Harness } from '@ppv/core/testing';
+import { type Tenant, TraceRequestEntity, VideoEntity, withTenant } from '@ppv/db';
 import { videoPrefix } from '@ppv/media';
-import { type RunningWorker, startWorker } from '@ppv/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningHub, startHub } from '../src/index';
+import type { RunningHub } from '../src/index';
 import { cookieHeader, request } from './http';
+import {
+  ffmpeg,
+  fixedSessions,
+  recordLeak,
+  type SignedIn,
+  startWatermarkedVideo,
+  texturedClip,
+  type WatermarkedVideo,
+} from './watermarked-video';
 
-const fixedSeed = (label: string) => createHash('sha256').update(`traces-e2e:${label}`).digest();
-
-const run = promisify(execFile);
-const ffmpeg = (args: string[]) => run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args]);
-
-const SECONDS = 40;
 const MiB = 1024 ** 2;
 
+let fixture: WatermarkedVideo;
 let h: Harness;
 let hub: RunningHub;
-let worker: RunningWorker;
 let work: string;
 let tenant: Tenant;
-type SignedIn = Awaited<ReturnType<Harness['signedIn']>>;
 let creator: SignedIn;
 let videoId: string;
-
-/** A clip with natural-looking detail and grain, which the tracer needs to place a leak in time. */
-const texturedClip = (file: string, source: string) =>
-  ffmpeg([
-    ...['-f', 'lavfi', '-i', `${source},noise=alls=6:allf=t:all_seed=7`],
-    ...['-f', 'lavfi', '-i', `sine=f=440:sample_rate=48000:d=${SECONDS}`],
-    ...['-t', String(SECONDS), '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '16'],
-    ...['-pix_fmt', 'yuv420p', '-c:a', 'aac', '-b:a', '64k', file],
-  ]);
 
 /** A multipart/form-data body with one file field, as a browser's form sends it. */
 function formWithFile(field: string, filename: string, data: Buffer, type = 'video/mp4') {
@@ -103,72 +84,11 @@ const leftovers = async () => [
 const traceRows = () => withTenant(h.db.orm, tenant.id, (em) => em.count(TraceRequestEntity, { videoId }));
 
 beforeAll(async () => {
-  h = await createHarness();
-  work = await mkdtemp(join(tmpdir(), 'ppv-hub-traces-'));
-  // The default tenant answers on 127.0.0.1, so ffmpeg needs no Host header.
-  tenant = await h.tenant(h.deps.config.defaultTenant);
-  creator = await h.signedIn(tenant, { role: 'creator' });
-  const clip = join(work, 'lecture.mp4');
-  await texturedClip(clip, 'mandelbrot=s=320x180:r=25:maxiter=200');
-
-  // What the upload route does once the bytes are in: the row, its keys and its transcode job.
-  videoId = await withTenant(h.db.orm, tenant.id, async (em) => {
-    const created = await createVideo(
-      { ...h.deps, em, tenantId: tenant.id },
-      {
-        creatorId: creator.userId,
-        metadata: { title: 'Lecture', description: '', priceCents: 300, previewSeconds: 0 },
-        source: { sourceKey: 'pending', sourceBytes: 1, filename: 'lecture.mp4' },
-      },
-    );
-    const sourceKey = `${videoPrefix(tenant.id, created.videoId)}/source.mp4`;
-    await em.nativeUpdate(VideoEntity, { id: created.videoId }, { sourceKey });
-    // A fixed segment secret (hence watermark pattern) and fixed session seeds below: the verdict
-    // is the same on every run instead of depending on a random draw.
-    await em.nativeUpdate(
-      VideoKeyEntity,
-      { videoId: created.videoId },
-      {
-        sealedSegmentSecret: seal(
-          h.deps.config.media.masterKey,
-          fixedSeed('segment-secret'),
-          `segments:${created.videoId}`,
-        ),
-      },
-    );
-    const copy = join(work, 'upload.mp4');
-    await copyFile(clip, copy);
-    await h.deps.storage.putFile(sourceKey, copy);
-    return created.videoId;
-  });
-  const { media } = h.deps.config;
-  worker = await startWorker({
-    deps: { ...h.deps, config: { ...h.deps.config, media: { ...media, segmentSeconds: 1 } } },
-    connectionString: h.db.url,
-    concurrency: 1,
-    mailer: null,
-    mailFrom: 'PPV <no-reply@hub.test>',
-    pollIntervalMs: 200,
-    transcodeWatchIntervalMs: 250,
-  });
-  hub = await startHub({ deps: h.deps, host: '127.0.0.1', port: 0, trustProxy: false });
-  const deadline = Date.now() + 150_000;
-  let status = 'queued';
-  while (status !== 'ready' && status !== 'error' && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 300));
-    status = (await creator.api.videos.get({ videoId })).status;
-  }
-  expect(status).toBe('ready');
+  fixture = await startWatermarkedVideo('traces-e2e');
+  ({ h, hub, work, tenant, creator, videoId } = fixture);
 }, 180_000);
 
-afterAll(async () => {
-  await worker?.stop();
-  await hub?.close();
-  // graphile-worker's stop() does not wait for its pool to end; let it close before the drop.
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  await h?.close();
-  if (work) await rm(work, { recursive: true, force: true });
-});
+afterAll(() => fixture?.close());
 
 describe('tracing a leak uploaded to the hub', () => {
   it('names the recorded session, its viewer and tenant once the trace_leak job ran, and deletes the recording', {
@@ -176,30 +96,10 @@ describe('tracing a leak uploaded to the hub', () => {
   }, async () => {
     const viewers = [await h.signedIn(tenant), await h.signedIn(tenant)];
     for (const v of viewers) await creator.api.videos.access.grant({ videoId, who: v.username });
-    const sessions = [
-      await viewers[0]!.api.playback.start({ videoId }),
-      await viewers[1]!.api.playback.start({ videoId }),
-      await viewers[0]!.api.playback.start({ videoId }),
-    ];
-    await withTenant(h.db.orm, tenant.id, async (em) => {
-      for (const [i, session] of sessions.entries()) {
-        await em.nativeUpdate(
-          PlaybackSessionEntity,
-          { id: session.sessionId },
-          { seed: fixedSeed(`session-${i}`) },
-        );
-      }
-    });
+    const sessions = await fixedSessions(fixture, [viewers[0]!, viewers[1]!, viewers[0]!]);
     const leaker = sessions[1]!;
-    // The leaker's copy: the session's stream over HTTP, decrypted by ffmpeg, trimmed mid-segment,
-    // cropped, scaled down and re-encoded at a low rate without audio.
     const leak = join(work, 'leak.mp4');
-    await ffmpeg([
-      ...['-headers', `Authorization: Bearer ${leaker.token}\r\n`],
-      ...['-i', `${hub.url}${leaker.masterUrl}`],
-      ...['-ss', '1.4', '-to', '37.6', '-vf', 'crop=iw*0.96:ih*0.96,scale=256:144'],
-      ...['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '30', '-an', leak],
-    ]);
+    await recordLeak(fixture, leaker, leak);
 
     const posted = await postRecording(creator, leak);
     expect(posted.status, posted.text).toBe(201);
