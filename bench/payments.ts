@@ -12,6 +12,7 @@ import {
   createChainClient,
   DEV_ACCOUNTS,
   deployPaymentContracts,
+  invoiceMessageOf,
   mintTestUsd,
   startAnvil,
   testUSDAbi,
@@ -28,7 +29,7 @@ import {
   withHubScope,
   withTenant,
 } from '@ppv/db';
-import { type Address, createWalletClient, getAddress, type Hex, http, toHex } from 'viem';
+import { createWalletClient, getAddress, type Hex, http, toHex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { median, printTable, round, writeResult } from './lib/report';
 
@@ -114,20 +115,7 @@ try {
       });
       const invoice = await viewer.api.checkout.createInvoice({ videoId, token: 'TUSD' });
       const m = invoice.invoice;
-      const message = {
-        invoiceId: m.invoiceId as Hex,
-        payer: m.payer as Address,
-        token: m.token as Address,
-        amount: BigInt(m.amount as string),
-        creator: m.creator as Address,
-        tenant: m.tenant as Address,
-        hub: m.hub as Address,
-        creatorBps: Number(m.creatorBps),
-        tenantBps: Number(m.tenantBps),
-        hubBps: Number(m.hubBps),
-        videoIdHash: m.videoIdHash as Hex,
-        deadline: BigInt(m.deadline as string),
-      };
+      const message = invoiceMessageOf(m);
       const wallet = walletOf(key);
       const approve = await wallet.writeContract({
         address: contracts.stablecoin,

@@ -42,6 +42,7 @@ export {
   type InvoiceMessage,
   invoiceDigest,
   invoiceDomain,
+  invoiceMessageOf,
   invoiceSigner,
   invoiceTypes,
   NATIVE_TOKEN,

@@ -62,6 +62,27 @@ export interface InvoiceMessage {
   deadline: bigint;
 }
 
+/**
+ * An invoice message from its JSON form (the uint256/uint64 fields as decimal strings, as
+ * `checkout.createInvoice` and an x402 offer carry it) back to the typed struct the contract takes.
+ */
+export function invoiceMessageOf(json: Record<keyof InvoiceMessage, string | number>): InvoiceMessage {
+  return {
+    invoiceId: json.invoiceId as Hex,
+    payer: json.payer as Address,
+    token: json.token as Address,
+    amount: BigInt(json.amount),
+    creator: json.creator as Address,
+    tenant: json.tenant as Address,
+    hub: json.hub as Address,
+    creatorBps: Number(json.creatorBps),
+    tenantBps: Number(json.tenantBps),
+    hubBps: Number(json.hubBps),
+    videoIdHash: json.videoIdHash as Hex,
+    deadline: BigInt(json.deadline),
+  };
+}
+
 export interface InvoiceDomain {
   chainId: number;
   verifyingContract: Address;

@@ -3,7 +3,7 @@ import {
   createChainClient,
   DEV_ACCOUNTS,
   deployPaymentContracts,
-  type InvoiceMessage,
+  invoiceMessageOf,
   mintTestUsd,
   type PaymentContracts,
   payInvoiceNative,
@@ -21,7 +21,7 @@ import {
   withHubScope,
   withTenant,
 } from '@ppv/db';
-import { type Address, createWalletClient, getAddress, type Hex, http, type LocalAccount } from 'viem';
+import { createWalletClient, getAddress, type Hex, http, type LocalAccount } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChainDeps } from '../../deps';
@@ -122,28 +122,10 @@ async function shop() {
 
 type WalletInvoice = ReturnType<typeof invoiceForWallet>;
 
-function messageOf(invoice: { invoice: Record<string, string | number> }): InvoiceMessage {
-  const m = invoice.invoice;
-  return {
-    invoiceId: m.invoiceId as Hex,
-    payer: m.payer as Address,
-    token: m.token as Address,
-    amount: BigInt(m.amount as string),
-    creator: m.creator as Address,
-    tenant: m.tenant as Address,
-    hub: m.hub as Address,
-    creatorBps: Number(m.creatorBps),
-    tenantBps: Number(m.tenantBps),
-    hubBps: Number(m.hubBps),
-    videoIdHash: m.videoIdHash as Hex,
-    deadline: BigInt(m.deadline as string),
-  };
-}
-
 async function payToken(payer: LocalAccount, invoice: WalletInvoice) {
   const { payment } = await payInvoiceWithToken(walletOf(payer), chain.client, {
     splitter: invoice.splitter,
-    invoice: messageOf(invoice),
+    invoice: invoiceMessageOf(invoice.invoice),
     signature: invoice.signature as Hex,
   });
   return payment.transactionHash;
@@ -229,7 +211,7 @@ describe('a real payment on anvil', () => {
     expect(invoice).toMatchObject({ method: 'payNative', invoice: { amount: '2495000000000000' } });
     const receipt = await payInvoiceNative(walletOf(s.payer), chain.client, {
       splitter: invoice.splitter,
-      invoice: messageOf(invoice),
+      invoice: invoiceMessageOf(invoice.invoice),
       signature: invoice.signature as Hex,
     });
     await expect(
@@ -324,7 +306,7 @@ describe('a real payment on anvil', () => {
       owner: owner.address,
       invoiceSigner: signer.address,
     });
-    const message = { ...messageOf(invoice), token: lookalike.stablecoin };
+    const message = { ...invoiceMessageOf(invoice.invoice), token: lookalike.stablecoin };
     await mintTestUsd(walletOf(owner), chain.client, {
       token: lookalike.stablecoin,
       to: s.payer.address,

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  invoiceMessageOf,
   receiveAuthorizationTypes,
   sendInvoiceWithAuthorization,
   testUSDAbi,
@@ -572,20 +573,7 @@ async function settle(
   try {
     hash = await sendInvoiceWithAuthorization(relayer, {
       splitter: getAddress(step.invoice.contract),
-      invoice: {
-        invoiceId: m.invoiceId as Hex,
-        payer: m.payer as Address,
-        token: m.token as Address,
-        amount: BigInt(m.amount),
-        creator: m.creator as Address,
-        tenant: m.tenant as Address,
-        hub: m.hub as Address,
-        creatorBps: Number(m.creatorBps),
-        tenantBps: Number(m.tenantBps),
-        hubBps: Number(m.hubBps),
-        videoIdHash: m.videoIdHash as Hex,
-        deadline: BigInt(m.deadline),
-      },
+      invoice: invoiceMessageOf(m),
       signature: step.invoice.signature as Hex,
       authorization: step.authorization,
       authorizationSignature: { v: 27 + yParity, r, s },
