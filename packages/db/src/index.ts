@@ -1,7 +1,15 @@
 export { LockMode, MikroORM, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 export * from './entities';
 export { type MigrationResult, migrate, migrationsDir } from './migrate';
-export { APP_ROLE, createOrm, type EntityManager, type OrmOptions, withHubScope, withTenant } from './orm';
+export {
+  APP_ROLE,
+  createOrm,
+  type EntityManager,
+  executeBound,
+  type OrmOptions,
+  withHubScope,
+  withTenant,
+} from './orm';
 export {
   type CredentialLookup,
   type CredentialUser,

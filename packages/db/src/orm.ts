@@ -57,3 +57,22 @@ export function withHubScope<T>(orm: MikroORM, fn: (em: EntityManager) => Promis
     return fn(em);
   });
 }
+
+/**
+ * Runs raw SQL in `em`'s transaction with `?` placeholders sent as bind parameters, and returns
+ * its rows. `em.execute` instead formats every value into the SQL text on the client (escaping it
+ * character by character) and PostgreSQL then parses it back as a literal: for the megabytes of JSON
+ * a batch of chain events carries, that round trip alone cost more than the statement's own work.
+ * Use it for statements with large parameters; `??` (an identifier) is not supported.
+ */
+export async function executeBound<T extends object>(
+  em: EntityManager,
+  sql: string,
+  params: readonly unknown[],
+): Promise<T[]> {
+  const query = em.getConnection().getKnex().raw(sql, params as never[]);
+  const trx = em.getTransactionContext();
+  if (trx) query.transacting(trx);
+  const result = (await query) as { rows: T[] };
+  return result.rows;
+}

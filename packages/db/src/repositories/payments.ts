@@ -1,5 +1,5 @@
 import type { PaymentStatus } from '../entities';
-import type { EntityManager } from '../orm';
+import { type EntityManager, executeBound } from '../orm';
 
 /**
  * Raw SQL of the payment path: the row locks, upserts and sums that make recording a payment
@@ -87,7 +87,8 @@ export async function lockInvoicesByChainIds(
   invoiceIds: readonly string[],
 ): Promise<Map<string, LockedInvoice>> {
   if (invoiceIds.length === 0) return new Map();
-  const rows = await em.execute<LockedInvoiceRow[]>(
+  const rows = await executeBound<LockedInvoiceRow>(
+    em,
     `SELECT i.*, v.creator_id FROM invoices i LEFT JOIN videos v ON v.id = i.video_id
       WHERE i.invoice_id = ANY(string_to_array(?, ',')) ORDER BY i.id FOR UPDATE OF i`,
     [invoiceIds.map((id) => id.toLowerCase()).join(',')],
@@ -175,7 +176,8 @@ export async function recordPayments(
 ): Promise<Map<string, string>> {
   if (payments.length === 0) return new Map();
   const when = at.toISOString();
-  const rows = await em.execute<{ id: string; chain_id: number; tx_hash: string; log_index: number }[]>(
+  const rows = await executeBound<{ id: string; chain_id: number; tx_hash: string; log_index: number }>(
+    em,
     `WITH input AS MATERIALIZED (
        SELECT * FROM json_to_recordset(?::json) AS p(
               n int, tenant_id uuid, chain_id int, contract text, tx_hash text, log_index int, block_number bigint,

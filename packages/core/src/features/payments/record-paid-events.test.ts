@@ -132,6 +132,34 @@ describe('recordPaidEvents', () => {
     expect(rows.ledger[0]?.partyUserId).toBe(f.creator.userId);
   });
 
+  it('behavior: the ledger is history: deleting the paid video keeps its shares, with its id and creator', async () => {
+    const f = await invoiced();
+    await record([f.event()]);
+    await withTenant(h.db.orm, f.tenant.id, (em) => em.nativeDelete(VideoEntity, { id: f.videoId }));
+    const rows = await rowsOf(f.tenant.id);
+    expect(rows.entitlements).toEqual([]);
+    expect(rows.ledger.map((e) => [e.party, e.videoId, e.partyUserId])).toEqual([
+      ['creator', f.videoId, f.creator.userId],
+      ['tenant', f.videoId, null],
+      ['hub', f.videoId, null],
+    ]);
+  });
+
+  it("error: an entitlement cannot name another tenant's video", async () => {
+    const f = await invoiced();
+    const other = await h.tenant();
+    await expect(
+      withHubScope(h.db.orm, (em) =>
+        em.execute('INSERT INTO entitlements (tenant_id, user_id, video_id, source) VALUES (?, ?, ?, ?)', [
+          other.id,
+          f.viewer.userId,
+          f.videoId,
+          'allowlist',
+        ]),
+      ),
+    ).rejects.toThrow(/entitlements_tenant_video_fkey/);
+  });
+
   it('behavior: a rental grants access until its period ends', async () => {
     const f = await invoiced({ rentalHours: 24 });
     const before = h.deps.clock().getTime();
