@@ -14,7 +14,14 @@ import { type Address, createPublicClient, createWalletClient, http } from 'viem
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, type Harness } from '../../testing';
-import { type IndexChainInput, indexChain, type OrphanedRange, type PaidEventHandlers } from './index-chain';
+import {
+  BATCH_TARGET_EVENTS,
+  type IndexChainInput,
+  indexChain,
+  nextSpan,
+  type OrphanedRange,
+  type PaidEventHandlers,
+} from './index-chain';
 
 const owner = privateKeyToAccount(DEV_ACCOUNTS[0].privateKey);
 const signer = privateKeyToAccount(DEV_ACCOUNTS[1].privateKey);
@@ -309,5 +316,16 @@ describe('indexChain', () => {
     const healthy = await cursorOf(splitter);
     expect(healthy).toMatchObject({ consecutiveFailures: 0, lastError: failed.error });
     expect(healthy?.lastSuccessAt).toBeInstanceOf(Date);
+  });
+});
+
+describe('nextSpan', () => {
+  it('scales a dense batch down to the target, doubles a sparse one up to the maximum, keeps one on target', () => {
+    expect(nextSpan(50n, 50n, 5_000, 2_000n)).toBe((50n * BigInt(BATCH_TARGET_EVENTS)) / 5_000n);
+    expect(nextSpan(16n, 16n, 0, 2_000n)).toBe(32n);
+    expect(nextSpan(1_500n, 1_500n, 10, 2_000n)).toBe(2_000n);
+    expect(nextSpan(20n, 20n, BATCH_TARGET_EVENTS, 2_000n)).toBe(20n);
+    expect(nextSpan(1n, 1n, 50_000, 2_000n)).toBe(1n);
+    expect(nextSpan(4_000n, 10n, 1_500, 2_000n)).toBe(2_000n);
   });
 });

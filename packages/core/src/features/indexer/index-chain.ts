@@ -107,8 +107,28 @@ export async function indexChain(deps: IndexChainDeps, input: IndexChainInput): 
     const safeHead = confirmedHead(head, input.confirmations);
     result.head = head;
     result.safeHead = safeHead;
-    // Blocks per batch: INDEXER_BATCH_BLOCKS, halved for the rest of the pass when the node refuses a range.
-    let span = BigInt(batchBlocks);
+    // Blocks per batch, at most INDEXER_BATCH_BLOCKS: the first batch of a pass is short, and each
+    // next one is sized from the events per block seen so far (see nextSpan); halved when the node
+    // refuses a range as too large.
+    const maxSpan = BigInt(batchBlocks);
+    let span = min(FIRST_SPAN, maxSpan);
+    const denseFrom = safeHead - BigInt(reorgDepth) + 1n;
+    const readBatch = async (from: bigint): Promise<BatchRead> => {
+      const { events, to } = await readSplitting(
+        client,
+        input.contract,
+        from,
+        min(from + span - 1n, safeHead),
+        (smaller) => {
+          span = smaller;
+        },
+      );
+      span = nextSpan(span, to - from + 1n, events.length, maxSpan);
+      return { from, events, to, headers: await headersFor(client, events, from, to, denseFrom) };
+    };
+    // The next batch, read from the chain while this one is written to the database; null when that
+    // read failed (the batch is then read again, and a second failure fails the pass).
+    let ahead: { from: bigint; read: Promise<BatchRead | null> } | null = null;
     for (;;) {
       const cursor = await loadChainCursor(deps.orm.em.fork(), key);
       result.cursor = cursor.blockNumber;
@@ -126,16 +146,13 @@ export async function indexChain(deps: IndexChainDeps, input: IndexChainInput): 
         break;
       }
       if (input.maxBatches !== undefined && result.batches >= input.maxBatches) break;
-      const { events, to } = await readSplitting(
-        client,
-        input.contract,
-        from,
-        min(from + span - 1n, safeHead),
-        (smaller) => {
-          span = smaller;
-        },
-      );
-      const headers = await headersFor(client, events, from, to, safeHead - BigInt(reorgDepth) + 1n);
+      const prefetched: BatchRead | null = ahead?.from === from ? await ahead.read : null;
+      const { events, to, headers } = prefetched ?? (await readBatch(from));
+      ahead = null;
+      const next: bigint = to + 1n;
+      if (next <= safeHead && (input.maxBatches === undefined || result.batches + 1 < input.maxBatches)) {
+        ahead = { from: next, read: readBatch(next).catch(() => null) };
+      }
       await withHubScope(deps.orm, async (em) => {
         const locked = await loadChainCursor(em, key, { forUpdate: true });
         if (locked.blockNumber !== cursor.blockNumber || locked.blockHash !== cursor.blockHash) {
@@ -172,6 +189,38 @@ export async function indexChain(deps: IndexChainDeps, input: IndexChainInput): 
 }
 
 const min = (a: bigint, b: bigint) => (a < b ? a : b);
+const max = (a: bigint, b: bigint) => (a > b ? a : b);
+
+/** Blocks in the first batch of a pass: a pass that has little to read reads little. */
+const FIRST_SPAN = 16n;
+
+/**
+ * Events a batch aims at. Batches of this size keep one transaction's work (and the memory of its
+ * events) bounded in a dense range, and let the next batch's read from the chain overlap this one's
+ * writes instead of one long read followed by one long write.
+ */
+export const BATCH_TARGET_EVENTS = 2_000;
+
+/**
+ * The span of the next batch after reading `events` events in `blocks` blocks: scaled down to the
+ * target number of events when there were more, doubled (up to `maxSpan`) when there were fewer than
+ * half of it, unchanged otherwise.
+ */
+export function nextSpan(span: bigint, blocks: bigint, events: number, maxSpan: bigint): bigint {
+  if (events > BATCH_TARGET_EVENTS) {
+    return max(1n, (blocks * BigInt(BATCH_TARGET_EVENTS)) / BigInt(events));
+  }
+  if (events < BATCH_TARGET_EVENTS / 2) return min(span * 2n, maxSpan);
+  return min(span, maxSpan);
+}
+
+/** One batch as read from the chain: its events and the headers it stores. */
+interface BatchRead {
+  from: bigint;
+  to: bigint;
+  events: PaidEvent[];
+  headers: BlockHeader[];
+}
 
 /** The newest block with `confirmations`, counting its own inclusion as the first (0 and 1: the head). */
 export const confirmedHead = (head: bigint, confirmations: number): bigint =>
