@@ -216,14 +216,14 @@ describe('indexChain', () => {
     expect(afterFirst).toBeGreaterThan(0);
     expect(afterFirst).toBeLessThan(400);
 
-    // The second batch's handler stores its events, then the process "dies" before the commit.
-    let calls = 0;
+    // The next batch's handler stores its events, then the process "dies" before the commit. The
+    // batch after it, written at the same time, must not commit either: the cursor never moved.
+    const next = payments.map((p) => p.blockNumber).find((n) => n > partial.cursor!)!;
     const crashing: PaidEventHandlers = {
       ...handlers,
       async record(em, events, chainId) {
         await handlers.record(em, events, chainId);
-        calls += 1;
-        if (calls === 1) throw new Error('worker killed mid-batch');
+        if (events[0]?.blockNumber === next) throw new Error('worker killed mid-batch');
       },
     };
     const crashed = await indexChain(deps({ handlers: crashing }), input(splitter, { indexer }));
@@ -237,6 +237,39 @@ describe('indexChain', () => {
     expect(rows.map((r) => r.tx_hash).sort()).toEqual(payments.map((p) => p.transactionHash).sort());
     expect((await cursorOf(splitter))?.consecutiveFailures).toBe(0);
   });
+
+  it('behavior: two batches written at once commit in order, and a deadlock between them is retried one batch at a time', async () => {
+    const splitter = await freshSplitter();
+    const indexer = { batchBlocks: 1, startBlock: Number(await head()) + 1, reorgDepth: 64 };
+    const payments = await pay(splitter, 60, 20);
+    await mine(1);
+    const [a, b] = [...new Set(payments.map((p) => p.blockNumber))].sort((x, y) => (x < y ? -1 : 1));
+    // Block a's batch waits for a lock that block b's batch (written alongside) takes first, while
+    // b's waits for the cursor a's holds: PostgreSQL breaks the cycle by failing one of them.
+    const calls: bigint[] = [];
+    const contended: PaidEventHandlers = {
+      ...handlers,
+      async record(em, events, chainId) {
+        const block = events[0]?.blockNumber;
+        if (block !== undefined) calls.push(block);
+        if (block === a) {
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          await em.execute('SELECT pg_advisory_xact_lock(4242)');
+        } else if (block === b) {
+          await em.execute('SELECT pg_advisory_xact_lock(4242)');
+        }
+        await handlers.record(em, events, chainId);
+      },
+    };
+    const result = await indexChain(deps({ handlers: contended }), input(splitter, { indexer }));
+    expect(result).toMatchObject({ ok: true, caughtUp: true, events: 60 });
+    expect(result.cursor).toBe((await head()) - 1n);
+    // One of the pair was written a second time, alone.
+    expect(calls.filter((n) => n === a || n === b).length).toBe(3);
+    const rows = await stored(splitter);
+    expect(rows.map((r) => r.tx_hash).sort()).toEqual(payments.map((p) => p.transactionHash).sort());
+    expect((await cursorOf(splitter))?.consecutiveFailures).toBe(0);
+  }, 30_000);
 
   it('behavior: a reorganisation that removes a paid block revokes exactly the orphaned blocks and reads the new ones', async () => {
     const splitter = await freshSplitter();

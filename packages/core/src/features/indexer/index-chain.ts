@@ -78,6 +78,15 @@ export interface IndexChainResult {
 /** Another pass moved the cursor between our read and our write: ours stops, theirs carries on. */
 class CursorMovedError extends Error {}
 
+/** PostgreSQL chose this transaction to break a deadlock (SQLSTATE 40P01). */
+function isDeadlock(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    if ('code' in current && current.code === '40P01') return true;
+    current = current.cause;
+  }
+  return false;
+}
+
 /**
  * One indexer pass over the splitter's `Paid` logs: from the stored cursor to the newest block with
  * `confirmations` (head − (confirmations − 1)),
@@ -129,6 +138,42 @@ export async function indexChain(deps: IndexChainDeps, input: IndexChainInput): 
     // The next batch, read from the chain while this one is written to the database; null when that
     // read failed (the batch is then read again, and a second failure fails the pass).
     let ahead: { from: bigint; read: Promise<BatchRead | null> } | null = null;
+    /**
+     * Writes one batch in its own hub-scope transaction: its events, the block hashes it relied on,
+     * the cursor moved to its last block — provided the cursor is still `expected`. 'lock-first'
+     * locks the cursor before anything else (the batch right after the stored cursor). 'record-first'
+     * is the batch after a batch still being written: it records its events first, while the other
+     * transaction works, then waits for the cursor lock, which it gets once the batch before has
+     * committed, and checks that the cursor is that batch's end. So batches still commit one after
+     * another, each with its cursor, while PostgreSQL records two at once. If the batch before
+     * fails, this one finds the cursor where it was and rolls back.
+     */
+    const writeBatch = (
+      b: BatchRead,
+      expected: Pick<ChainCursor, 'blockNumber' | 'blockHash'>,
+      order: 'lock-first' | 'record-first',
+    ) =>
+      withHubScope(deps.orm, async (em) => {
+        const lockAndCheck = async () => {
+          const locked = await loadChainCursor(em, key, { forUpdate: true });
+          if (locked.blockNumber !== expected.blockNumber || locked.blockHash !== expected.blockHash) {
+            throw new CursorMovedError();
+          }
+        };
+        if (order === 'lock-first') await lockAndCheck();
+        if (b.events.length > 0) await deps.handlers.record(em, b.events, key.chainId);
+        if (order === 'record-first') await lockAndCheck();
+        await saveChainBlocks(em, key.chainId, b.headers);
+        await moveChainCursor(em, key, b.headers[b.headers.length - 1] as BlockHeader, { success: true });
+        await pruneChainBlocks(em, key.chainId, b.to - BigInt(reorgDepth));
+      });
+    const count = (b: BatchRead) => {
+      result.cursor = b.to;
+      result.batches += 1;
+      result.events += b.events.length;
+    };
+    // Whether a batch may be written alongside the one before; off after a deadlock between two.
+    let pairing = true;
     for (;;) {
       const cursor = await loadChainCursor(deps.orm.em.fork(), key);
       result.cursor = cursor.blockNumber;
@@ -147,26 +192,57 @@ export async function indexChain(deps: IndexChainDeps, input: IndexChainInput): 
       }
       if (input.maxBatches !== undefined && result.batches >= input.maxBatches) break;
       const prefetched: BatchRead | null = ahead?.from === from ? await ahead.read : null;
-      const { events, to, headers } = prefetched ?? (await readBatch(from));
+      const batch = prefetched ?? (await readBatch(from));
       ahead = null;
-      const next: bigint = to + 1n;
-      if (next <= safeHead && (input.maxBatches === undefined || result.batches + 1 < input.maxBatches)) {
-        ahead = { from: next, read: readBatch(next).catch(() => null) };
-      }
-      await withHubScope(deps.orm, async (em) => {
-        const locked = await loadChainCursor(em, key, { forUpdate: true });
-        if (locked.blockNumber !== cursor.blockNumber || locked.blockHash !== cursor.blockHash) {
-          throw new CursorMovedError();
+      const readAfter = (b: BatchRead, batchesBefore: number) => {
+        const next = b.to + 1n;
+        if (next > safeHead || (input.maxBatches !== undefined && batchesBefore >= input.maxBatches))
+          return null;
+        return { from: next, read: readBatch(next).catch(() => null) };
+      };
+      ahead = readAfter(batch, result.batches + 1);
+      const first = writeBatch(batch, cursor, 'lock-first');
+      first.catch(() => {});
+      // The batch after it, written in a second transaction at the same time (see writeBatch).
+      let second: { batch: BatchRead; done: Promise<void> } | null = null;
+      if (pairing && ahead !== null && batch.events.length > 0) {
+        const read = await ahead.read;
+        ahead = null;
+        const end = batch.headers[batch.headers.length - 1] as BlockHeader;
+        const [onChain] = read && read.events.length > 0 ? await readBlockHeaders(client, [end.number]) : [];
+        if (read && onChain?.hash === end.hash) {
+          const done = writeBatch(read, { blockNumber: end.number, blockHash: end.hash }, 'record-first');
+          done.catch(() => {});
+          second = { batch: read, done };
+          ahead = readAfter(read, result.batches + 2);
+        } else if (read) {
+          ahead = { from: read.from, read: Promise.resolve(read) };
         }
-        if (events.length > 0) await deps.handlers.record(em, events, key.chainId);
-        await saveChainBlocks(em, key.chainId, headers);
-        const last = headers[headers.length - 1] as BlockHeader;
-        await moveChainCursor(em, key, last, { success: true });
-        await pruneChainBlocks(em, key.chainId, to - BigInt(reorgDepth));
-      });
-      result.cursor = to;
-      result.batches += 1;
-      result.events += events.length;
+      }
+      try {
+        await first;
+      } catch (error) {
+        if (second === null) throw error;
+        await second.done.catch(() => {});
+        // A deadlock between the two (each waiting for a row the other holds) costs a second
+        // try, one batch at a time; anything else fails the pass.
+        if (!isDeadlock(error)) throw error;
+        pairing = false;
+        ahead = null;
+        continue;
+      }
+      count(batch);
+      if (second !== null) {
+        try {
+          await second.done;
+          count(second.batch);
+        } catch (error) {
+          if (!isDeadlock(error) && !(error instanceof CursorMovedError)) throw error;
+          // Written again, alone, by the next turn of the loop (which reloads the cursor).
+          pairing = false;
+          ahead = { from: second.batch.from, read: Promise.resolve(second.batch) };
+        }
+      }
     }
     await markChainCursorHealthy(deps.orm.em.fork(), key);
   } catch (error) {
