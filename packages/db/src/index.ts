@@ -46,6 +46,7 @@ export {
   lockInvoicesByChainIds,
   lockViewerVideo,
   type OrphanedPayment,
+  orphanMissingPayments,
   orphanPayments,
   type PaymentCredit,
   type PaymentRow,

@@ -70,7 +70,10 @@ export async function executeBound<T extends object>(
   sql: string,
   params: readonly unknown[],
 ): Promise<T[]> {
-  const query = em.getConnection().getKnex().raw(sql, params as never[]);
+  const query = em
+    .getConnection()
+    .getKnex()
+    .raw(sql, params as never[]);
   const trx = em.getTransactionContext();
   if (trx) query.transacting(trx);
   const result = (await query) as { rows: T[] };

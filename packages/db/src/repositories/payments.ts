@@ -324,6 +324,66 @@ export async function orphanPayments(
 }
 
 /**
+ * Marks `orphaned` the chain's payments of one contract in blocks `fromBlock`…`toBlock` that the
+ * chain no longer holds: every payment there (not already orphaned) whose transaction, log index
+ * and block hash are not among `present`, the events a fresh read of those blocks returned. A
+ * payment the fast path recorded ahead of the indexer from a block a reorganisation then replaced
+ * is caught here, when the indexer reaches its block. Returns them with the status they had.
+ */
+export async function orphanMissingPayments(
+  em: EntityManager,
+  input: {
+    chainId: number;
+    contract: string;
+    fromBlock: bigint;
+    toBlock: bigint;
+    present: readonly { txHash: string; logIndex: number; blockHash: string }[];
+    at: Date;
+  },
+): Promise<OrphanedPayment[]> {
+  const rows = await executeBound<{
+    id: string;
+    tenant_id: string | null;
+    invoice_ref: string | null;
+    previous_status: PaymentStatus;
+  }>(
+    em,
+    `WITH present AS (
+       SELECT * FROM json_to_recordset(?::json) AS e(tx_hash text, log_index int, block_hash text)),
+     old AS (
+       SELECT p.id, p.status FROM payments p
+        WHERE p.chain_id = ? AND p.contract = ? AND p.block_number BETWEEN ? AND ? AND p.status <> 'orphaned'
+          AND NOT EXISTS (SELECT 1 FROM present e WHERE e.tx_hash = p.tx_hash AND e.log_index = p.log_index
+                             AND e.block_hash = p.block_hash)
+        ORDER BY p.id
+        FOR UPDATE OF p)
+     UPDATE payments p SET status = 'orphaned', orphaned_at = ?
+       FROM old WHERE p.id = old.id
+     RETURNING p.id, p.tenant_id, p.invoice_ref, old.status AS previous_status`,
+    [
+      JSON.stringify(
+        input.present.map((e) => ({
+          tx_hash: e.txHash.toLowerCase(),
+          log_index: e.logIndex,
+          block_hash: e.blockHash.toLowerCase(),
+        })),
+      ),
+      input.chainId,
+      input.contract.toLowerCase(),
+      input.fromBlock.toString(),
+      input.toBlock.toString(),
+      input.at.toISOString(),
+    ],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    tenantId: r.tenant_id,
+    invoiceRef: r.invoice_ref,
+    previousStatus: r.previous_status,
+  }));
+}
+
+/**
  * Undoes what an orphaned payment granted: revokes its entitlement, writes reversal ledger entries
  * that bring each of its parties back to zero, and reopens its invoice (or expires it when the
  * viewer has another open invoice for the video).

@@ -221,8 +221,8 @@ describe('indexChain', () => {
     const next = payments.map((p) => p.blockNumber).find((n) => n > partial.cursor!)!;
     const crashing: PaidEventHandlers = {
       ...handlers,
-      async record(em, events, chainId) {
-        await handlers.record(em, events, chainId);
+      async record(em, events, chainId, range) {
+        await handlers.record(em, events, chainId, range);
         if (events[0]?.blockNumber === next) throw new Error('worker killed mid-batch');
       },
     };
@@ -249,7 +249,7 @@ describe('indexChain', () => {
     const calls: bigint[] = [];
     const contended: PaidEventHandlers = {
       ...handlers,
-      async record(em, events, chainId) {
+      async record(em, events, chainId, range) {
         const block = events[0]?.blockNumber;
         if (block !== undefined) calls.push(block);
         if (block === a) {
@@ -258,7 +258,7 @@ describe('indexChain', () => {
         } else if (block === b) {
           await em.execute('SELECT pg_advisory_xact_lock(4242)');
         }
-        await handlers.record(em, events, chainId);
+        await handlers.record(em, events, chainId, range);
       },
     };
     const result = await indexChain(deps({ handlers: contended }), input(splitter, { indexer }));

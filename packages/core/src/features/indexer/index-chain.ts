@@ -36,10 +36,20 @@ export interface OrphanedRange {
  * failure rolls the batch back and the cursor does not move.
  */
 export interface PaidEventHandlers {
-  /** Stores one batch's events (in chain order); must be idempotent on (chain, tx hash, log index). */
-  record(em: EntityManager, events: PaidEvent[], chainId: number): Promise<void>;
+  /**
+   * Stores one batch's events (in chain order), all the contract's events in `range` as the chain
+   * holds them now; must be idempotent on (chain, tx hash, log index).
+   */
+  record(em: EntityManager, events: PaidEvent[], chainId: number, range: BatchRange): Promise<void>;
   /** Undoes whatever events in the orphaned blocks granted, before they are read again. */
   revoke(em: EntityManager, range: OrphanedRange): Promise<void>;
+}
+
+/** The blocks of one batch (both ends included) and the contract read. */
+export interface BatchRange {
+  contract: Address;
+  fromBlock: bigint;
+  toBlock: bigint;
 }
 
 export interface IndexChainDeps extends Pick<AppDeps, 'orm' | 'logger'> {
@@ -161,7 +171,11 @@ export async function indexChain(deps: IndexChainDeps, input: IndexChainInput): 
           }
         };
         if (order === 'lock-first') await lockAndCheck();
-        if (b.events.length > 0) await deps.handlers.record(em, b.events, key.chainId);
+        await deps.handlers.record(em, b.events, key.chainId, {
+          contract: key.contract,
+          fromBlock: b.from,
+          toBlock: b.to,
+        });
         if (order === 'record-first') await lockAndCheck();
         await saveChainBlocks(em, key.chainId, b.headers);
         await moveChainCursor(em, key, b.headers[b.headers.length - 1] as BlockHeader, { success: true });

@@ -7,16 +7,25 @@ import {
   type InvoiceMessage,
   NATIVE_TOKEN,
   payInvoiceNative,
+  readPaidEvents,
   signInvoice,
   startAnvil,
   videoIdHash,
 } from '@ppv/chain';
 import { rpc } from '@ppv/chain/testing';
-import { EntitlementEntity, InvoiceEntity, PaymentEntity, VideoEntity, withTenant } from '@ppv/db';
+import {
+  EntitlementEntity,
+  InvoiceEntity,
+  PaymentEntity,
+  VideoEntity,
+  withHubScope,
+  withTenant,
+} from '@ppv/db';
 import { type Address, createWalletClient, http, toHex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, type Harness } from '../../testing';
+import { recordPaidEvents } from '../payments/record-paid-events';
 import { runIndexerPass } from './run-indexer';
 
 const owner = privateKeyToAccount(DEV_ACCOUNTS[0].privateKey);
@@ -175,6 +184,37 @@ describe('runIndexerPass (recordPaidEvents and revokeBlocks as handlers)', () =>
     const revoked = await rowsOf(f.tenant.id);
     expect(revoked.payments).toEqual([expect.objectContaining({ status: 'orphaned' })]);
     expect(revoked.entitlements).toEqual([expect.objectContaining({ userId: f.viewer.userId })]);
+    expect(revoked.entitlements[0]?.revokedAt).toBeInstanceOf(Date);
+  });
+
+  it('behavior: a payment the fast path recorded ahead of the indexer is revoked when a reorganisation replaced its block', async () => {
+    await mine(2);
+    expect(await runIndexerPass(h.deps)).toMatchObject({ ok: true, caughtUp: true });
+    const snapshot = await rpc<string>(anvil.rpcUrl, 'evm_snapshot');
+    const f = await paidInvoice();
+    await mine(2);
+    // What payments.submitTransaction records once the receipt has its confirmations.
+    const events = await readPaidEvents(client, {
+      address: splitter,
+      fromBlock: f.receipt.blockNumber,
+      toBlock: f.receipt.blockNumber,
+    });
+    await withHubScope(h.db.orm, (em) =>
+      recordPaidEvents(
+        { em, clock: h.deps.clock },
+        events.map((e) => ({ ...e, chainId: anvil.chainId })),
+      ),
+    );
+    expect((await rowsOf(f.tenant.id)).entitlements[0]?.revokedAt).toBeNull();
+
+    // The chain after the snapshot is replaced by a longer one without the payment, before the
+    // indexer ever read its block: the indexer's cursor block is still on the chain.
+    await rpc(anvil.rpcUrl, 'evm_revert', [snapshot]);
+    await mine(6);
+    const after = await runIndexerPass(h.deps);
+    expect(after).toMatchObject({ ok: true, events: 0, reorgs: [] });
+    const revoked = await rowsOf(f.tenant.id);
+    expect(revoked.payments).toEqual([expect.objectContaining({ status: 'orphaned' })]);
     expect(revoked.entitlements[0]?.revokedAt).toBeInstanceOf(Date);
   });
 });

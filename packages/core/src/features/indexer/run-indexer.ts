@@ -1,13 +1,19 @@
 import type { Address } from 'viem';
 import type { AppDeps } from '../../deps';
 import { recordPaidEvents } from '../payments/record-paid-events';
-import { revokeBlocks } from '../payments/revoke-blocks';
+import { revokeBlocks, revokeMissing } from '../payments/revoke-blocks';
 import { type IndexChainResult, indexChain, type PaidEventHandlers } from './index-chain';
 
-/** The real handlers: payments and entitlements through recordPaidEvents, reorgs through revokeBlocks. */
+/**
+ * The real handlers: payments and entitlements through recordPaidEvents (after revokeMissing),
+ * reorgs through revokeBlocks.
+ */
 export function paymentHandlers(deps: Pick<AppDeps, 'clock'>): PaidEventHandlers {
   return {
-    async record(em, events, chainId) {
+    async record(em, events, chainId, range) {
+      // First undo what the chain no longer holds in these blocks (recorded by the fast path from
+      // a block since replaced), then record what it holds.
+      await revokeMissing({ em, clock: deps.clock }, { chainId, ...range, events });
       await recordPaidEvents(
         { em, clock: deps.clock },
         events.map((event) => ({ ...event, chainId })),

@@ -12,7 +12,7 @@ import { getAddress, type Hex, toHex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, type Harness } from '../../testing';
 import { type ChainPaidEvent, recordPaidEvents } from './record-paid-events';
-import { revokeBlocks } from './revoke-blocks';
+import { revokeBlocks, revokeMissing } from './revoke-blocks';
 
 let h: Harness;
 beforeAll(async () => {
@@ -329,6 +329,57 @@ describe('revokeBlocks', () => {
       revokeBlocks({ em, clock: h.deps.clock }, { chainId: 31337, fromBlock: 500n }),
     );
     expect(again.filter((r) => r.tenantId === f.tenant.id)).toEqual([]);
+  });
+
+  it('revokeMissing: a payment recorded in the range that the chain no longer holds is undone; the others are kept', async () => {
+    const gone = await invoiced();
+    const moved = await invoiced();
+    const kept = await invoiced();
+    const outside = await invoiced();
+    const goneEvent = gone.event({ blockNumber: 900n });
+    const movedEvent = moved.event({ blockNumber: 901n });
+    const keptEvent = kept.event({ blockNumber: 902n });
+    // Recorded by the fast path ahead of the indexer; then blocks 900-905 were replaced.
+    await record([goneEvent, movedEvent, keptEvent, outside.event({ blockNumber: 906n })]);
+    const movedAgain = { ...movedEvent, blockNumber: 903n, blockHash: hex(32) as Hex };
+    const revoked = await withHubScope(h.db.orm, (em) =>
+      revokeMissing(
+        { em, clock: h.deps.clock },
+        {
+          chainId: 31337,
+          contract: SPLITTER,
+          fromBlock: 900n,
+          toBlock: 905n,
+          events: [keptEvent, movedAgain],
+        },
+      ),
+    );
+    expect(revoked.map((r) => r.tenantId).sort()).toEqual([gone.tenant.id, moved.tenant.id].sort());
+    const goneRows = await rowsOf(gone.tenant.id);
+    expect(goneRows.payments[0]?.status).toBe('orphaned');
+    expect(goneRows.entitlements[0]?.revokedAt).toBeInstanceOf(Date);
+    expect(goneRows.ledger.reduce((sum, e) => sum + BigInt(e.amount), 0n)).toBe(0n);
+    expect(goneRows.invoices[0]?.status).toBe('open');
+    for (const f of [kept, outside]) {
+      const rows = await rowsOf(f.tenant.id);
+      expect(rows.payments[0]?.status).toBe('credited');
+      expect(rows.entitlements[0]?.revokedAt).toBeNull();
+    }
+    // The transaction mined again in block 903 is credited again when the batch is recorded.
+    const [again] = await record([keptEvent, movedAgain]);
+    expect(again).toMatchObject({ paymentId: null });
+    const movedRows = await rowsOf(moved.tenant.id);
+    expect(movedRows.payments.map((p) => [p.status, Number(p.blockNumber)])).toEqual([['credited', 903]]);
+    expect(movedRows.entitlements[0]?.revokedAt).toBeNull();
+    expect(movedRows.ledger.reduce((sum, e) => sum + BigInt(e.amount), 0n)).toBe(5_000_000n);
+    // Another contract's payments in the same blocks are not this batch's business.
+    const other = await withHubScope(h.db.orm, (em) =>
+      revokeMissing(
+        { em, clock: h.deps.clock },
+        { chainId: 31337, contract: address(), fromBlock: 900n, toBlock: 906n, events: [] },
+      ),
+    );
+    expect(other).toEqual([]);
   });
 
   it('behavior: a transaction mined again in a new block after a reorg is credited again', async () => {

@@ -1,4 +1,10 @@
-import { type EntityManager, orphanPayments, reversePayment } from '@ppv/db';
+import {
+  type EntityManager,
+  type OrphanedPayment,
+  orphanMissingPayments,
+  orphanPayments,
+  reversePayment,
+} from '@ppv/db';
 import { GRANTING_STATUSES } from './record-paid-events';
 
 export type RevokeBlocksInput = { chainId: number } & (
@@ -24,11 +30,55 @@ export async function revokeBlocks(
   input: RevokeBlocksInput,
 ): Promise<RevokedPayment[]> {
   const at = deps.clock();
-  const orphaned = await orphanPayments(deps.em, { ...input, at });
+  return reverseOrphaned(deps.em, await orphanPayments(deps.em, { ...input, at }), at);
+}
+
+export interface RevokeMissingInput {
+  chainId: number;
+  contract: string;
+  fromBlock: bigint;
+  toBlock: bigint;
+  /** What a fresh read of those blocks returned. */
+  events: readonly { transactionHash: string; logIndex: number; blockHash: string }[];
+}
+
+/**
+ * The chain's current events of `fromBlock`…`toBlock` are `events`: any payment recorded there that
+ * is not among them (by transaction, log index and block hash) came from a block the chain replaced,
+ * and is undone as revokeBlocks undoes one (orphaned, its entitlement revoked, its ledger reversed,
+ * its invoice reopened). The indexer runs it on every batch before recording it, so a payment the
+ * fast path recorded ahead of the indexer cannot outlive a reorganisation of its block; a
+ * transaction mined again in a new block is then credited again by recordPaidEvents. Run in hub scope.
+ */
+export async function revokeMissing(
+  deps: { em: EntityManager; clock: () => Date },
+  input: RevokeMissingInput,
+): Promise<RevokedPayment[]> {
+  const at = deps.clock();
+  const orphaned = await orphanMissingPayments(deps.em, {
+    chainId: input.chainId,
+    contract: input.contract,
+    fromBlock: input.fromBlock,
+    toBlock: input.toBlock,
+    present: input.events.map((e) => ({
+      txHash: e.transactionHash,
+      logIndex: e.logIndex,
+      blockHash: e.blockHash,
+    })),
+    at,
+  });
+  return reverseOrphaned(deps.em, orphaned, at);
+}
+
+async function reverseOrphaned(
+  em: EntityManager,
+  orphaned: readonly OrphanedPayment[],
+  at: Date,
+): Promise<RevokedPayment[]> {
   const results: RevokedPayment[] = [];
   for (const payment of orphaned) {
     const { revokedEntitlements } = GRANTING_STATUSES.includes(payment.previousStatus)
-      ? await reversePayment(deps.em, {
+      ? await reversePayment(em, {
           paymentId: payment.id,
           invoiceRef: payment.invoiceRef,
           at,
