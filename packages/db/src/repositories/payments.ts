@@ -303,24 +303,15 @@ export async function orphanPayments(
     'fromBlock' in input
       ? input.fromBlock.toString()
       : input.blockHashes.map((h) => h.toLowerCase()).join(',');
-  const rows = await em.execute<
-    { id: string; tenant_id: string | null; invoice_ref: string | null; previous_status: PaymentStatus }[]
-  >(
-    `WITH old AS (
+  return markOrphaned(
+    em,
+    `old AS (
        SELECT id, status FROM payments
         WHERE chain_id = ? AND ${where} AND status <> 'orphaned'
-        FOR UPDATE)
-     UPDATE payments p SET status = 'orphaned', orphaned_at = ?
-       FROM old WHERE p.id = old.id
-     RETURNING p.id, p.tenant_id, p.invoice_ref, old.status AS previous_status`,
-    [input.chainId, bound, input.at],
+        FOR UPDATE)`,
+    [input.chainId, bound],
+    input.at,
   );
-  return rows.map((r) => ({
-    id: r.id,
-    tenantId: r.tenant_id,
-    invoiceRef: r.invoice_ref,
-    previousStatus: r.previous_status,
-  }));
 }
 
 /**
@@ -341,14 +332,9 @@ export async function orphanMissingPayments(
     at: Date;
   },
 ): Promise<OrphanedPayment[]> {
-  const rows = await executeBound<{
-    id: string;
-    tenant_id: string | null;
-    invoice_ref: string | null;
-    previous_status: PaymentStatus;
-  }>(
+  return markOrphaned(
     em,
-    `WITH present AS (
+    `present AS (
        SELECT * FROM json_to_recordset(?::json) AS e(tx_hash text, log_index int, block_hash text)),
      old AS (
        SELECT p.id, p.status FROM payments p
@@ -356,10 +342,7 @@ export async function orphanMissingPayments(
           AND NOT EXISTS (SELECT 1 FROM present e WHERE e.tx_hash = p.tx_hash AND e.log_index = p.log_index
                              AND e.block_hash = p.block_hash)
         ORDER BY p.id
-        FOR UPDATE OF p)
-     UPDATE payments p SET status = 'orphaned', orphaned_at = ?
-       FROM old WHERE p.id = old.id
-     RETURNING p.id, p.tenant_id, p.invoice_ref, old.status AS previous_status`,
+        FOR UPDATE OF p)`,
     [
       JSON.stringify(
         input.present.map((e) => ({
@@ -372,8 +355,33 @@ export async function orphanMissingPayments(
       input.contract.toLowerCase(),
       input.fromBlock.toString(),
       input.toBlock.toString(),
-      input.at.toISOString(),
     ],
+    input.at,
+  );
+}
+
+/**
+ * The one orphaning statement: `ctes` (with their `?` parameters) end in `old (id, status)`, the
+ * locked payments to mark; returns them with the status they had.
+ */
+async function markOrphaned(
+  em: EntityManager,
+  ctes: string,
+  params: readonly unknown[],
+  at: Date,
+): Promise<OrphanedPayment[]> {
+  const rows = await executeBound<{
+    id: string;
+    tenant_id: string | null;
+    invoice_ref: string | null;
+    previous_status: PaymentStatus;
+  }>(
+    em,
+    `WITH ${ctes}
+     UPDATE payments p SET status = 'orphaned', orphaned_at = ?
+       FROM old WHERE p.id = old.id
+     RETURNING p.id, p.tenant_id, p.invoice_ref, old.status AS previous_status`,
+    [...params, at.toISOString()],
   );
   return rows.map((r) => ({
     id: r.id,

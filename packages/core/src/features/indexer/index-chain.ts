@@ -148,6 +148,13 @@ export async function indexChain(deps: IndexChainDeps, input: IndexChainInput): 
     // The next batch, read from the chain while this one is written to the database; null when that
     // read failed (the batch is then read again, and a second failure fails the pass).
     let ahead: { from: bigint; read: Promise<BatchRead | null> } | null = null;
+    /** Starts reading the batch after `b`, unless `b` reached the safe head or the batch limit. */
+    const readAfter = (b: BatchRead, batchesBefore: number) => {
+      const next = b.to + 1n;
+      if (next > safeHead || (input.maxBatches !== undefined && batchesBefore >= input.maxBatches))
+        return null;
+      return { from: next, read: readBatch(next).catch(() => null) };
+    };
     /**
      * Writes one batch in its own hub-scope transaction: its events, the block hashes it relied on,
      * the cursor moved to its last block — provided the cursor is still `expected`. 'lock-first'
@@ -207,13 +214,6 @@ export async function indexChain(deps: IndexChainDeps, input: IndexChainInput): 
       if (input.maxBatches !== undefined && result.batches >= input.maxBatches) break;
       const prefetched: BatchRead | null = ahead?.from === from ? await ahead.read : null;
       const batch = prefetched ?? (await readBatch(from));
-      ahead = null;
-      const readAfter = (b: BatchRead, batchesBefore: number) => {
-        const next = b.to + 1n;
-        if (next > safeHead || (input.maxBatches !== undefined && batchesBefore >= input.maxBatches))
-          return null;
-        return { from: next, read: readBatch(next).catch(() => null) };
-      };
       ahead = readAfter(batch, result.batches + 1);
       const first = writeBatch(batch, cursor, 'lock-first');
       first.catch(() => {});
