@@ -5,8 +5,12 @@ export {
   APP_ROLE,
   createOrm,
   type EntityManager,
+  executeAsTenant,
   executeBound,
   type OrmOptions,
+  runStatement,
+  type StatementRunner,
+  tenantStatement,
   withHubScope,
   withTenant,
 } from './orm';

@@ -50,6 +50,50 @@ export function withTenant<T>(
   });
 }
 
+/**
+ * Runs one statement in a tenant's scope in one round trip, without an explicit transaction:
+ * `set_config('app.tenant_id', …, true)` and `sql` travel as one simple-protocol message, which
+ * PostgreSQL runs as one implicit transaction, so row-level security sees the tenant for exactly
+ * that statement and the setting is gone with it (a write commits with it). withTenant costs
+ * four round trips for the same statement (BEGIN, set_config, the statement, COMMIT): use this on
+ * hot paths whose work is one statement at a time (the playback routes); anything whose statements
+ * must agree with each other belongs in withTenant. `?` values are formatted into the text as
+ * `em.execute` formats them.
+ */
+export async function executeAsTenant<T extends object>(
+  orm: MikroORM,
+  tenantId: string,
+  sql: string,
+  params: readonly unknown[],
+): Promise<T[]> {
+  if (sql.includes(';')) throw new Error('executeAsTenant runs one statement: its SQL may not contain ";"');
+  const text = orm.em
+    .getPlatform()
+    .formatQuery(`SELECT set_config('app.tenant_id', ?, true); ${sql}`, [tenantId, ...params]);
+  const results = (await orm.em.getConnection().getKnex().raw(text)) as { rows: T[] }[];
+  return results[1]!.rows;
+}
+
+/** Where a repository function runs its statement: a transaction's `em`, or a `tenantStatement`. */
+export type StatementRunner =
+  | EntityManager
+  | (<T extends object>(sql: string, params: unknown[]) => Promise<T[]>);
+
+/** A StatementRunner running each statement on its own in `tenantId`'s scope (executeAsTenant). */
+export const tenantStatement =
+  (orm: MikroORM, tenantId: string) =>
+  <T extends object>(sql: string, params: unknown[]) =>
+    executeAsTenant<T>(orm, tenantId, sql, params);
+
+/** Runs `sql` through `runner`. */
+export function runStatement<T extends object>(
+  runner: StatementRunner,
+  sql: string,
+  params: unknown[],
+): Promise<T[]> {
+  return typeof runner === 'function' ? runner<T>(sql, params) : runner.execute<T[]>(sql, params);
+}
+
 /** Runs `fn` in a transaction that sees every tenant: hub-admin use-cases and maintenance jobs only. */
 export function withHubScope<T>(orm: MikroORM, fn: (em: EntityManager) => Promise<T>): Promise<T> {
   return orm.em.fork().transactional(async (em) => {

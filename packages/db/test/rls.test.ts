@@ -3,6 +3,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   APP_ROLE,
+  createOrm,
+  executeAsTenant,
   MembershipEntity,
   SessionEntity,
   TenantEntity,
@@ -119,6 +121,58 @@ describe('row-level security', () => {
       c.query('SELECT rolbypassrls, rolsuper FROM pg_roles WHERE rolname = current_user'),
     );
     expect(rows[0]).toEqual({ rolbypassrls: false, rolsuper: false });
+  });
+
+  it('executeAsTenant scopes exactly its one statement, on a connection that then sees nothing', async () => {
+    // One connection, so the statement after it runs where the setting would have stayed.
+    const orm = await createOrm({ url: db.url, poolMax: 1 });
+    try {
+      const count = 'SELECT count(*)::int AS n, min(tenant_id::text) AS tenant FROM sessions';
+      expect(await executeAsTenant(orm, tenantA, count, [])).toEqual([{ n: 1, tenant: tenantA }]);
+      expect(await executeAsTenant(orm, tenantB, count, [])).toEqual([{ n: 1, tenant: tenantB }]);
+      const after = await orm.em
+        .fork()
+        .execute(
+          "SELECT current_setting('app.tenant_id', true) AS t, (SELECT count(*)::int FROM sessions) AS n",
+        );
+      expect(after).toEqual([{ t: '', n: 0 }]);
+      // Values are formatted as literals, never as SQL.
+      const tricky = "it's'; DELETE FROM sessions; --";
+      expect(await executeAsTenant(orm, tenantA, 'SELECT ?::text AS v, ?::int AS w', [tricky, 7])).toEqual([
+        { v: tricky, w: 7 },
+      ]);
+      expect(await executeAsTenant(orm, tenantA, count, [])).toEqual([{ n: 1, tenant: tenantA }]);
+    } finally {
+      await orm.close(true);
+    }
+  });
+
+  it("error: executeAsTenant refuses another tenant's row, rolls its statement back and runs one statement only", async () => {
+    const orm = await createOrm({ url: db.url, poolMax: 1 });
+    try {
+      await expect(
+        executeAsTenant(orm, tenantA, 'INSERT INTO audit_log (tenant_id, action) VALUES (?, ?)', [
+          tenantB,
+          'forged',
+        ]),
+      ).rejects.toThrow(/row-level security/);
+      await expect(executeAsTenant(orm, tenantA, 'SELECT 1; SELECT 2', [])).rejects.toThrow(/one statement/);
+      const [written] = await executeAsTenant<{ id: string }>(
+        orm,
+        tenantA,
+        'INSERT INTO audit_log (tenant_id, action) VALUES (?, ?) RETURNING id',
+        [tenantA, 'executeAsTenant-write'],
+      );
+      const kept = await withTenant(db.orm, tenantA, (em) =>
+        em.execute('SELECT action FROM audit_log WHERE id = ?', [written!.id]),
+      );
+      expect(kept).toEqual([{ action: 'executeAsTenant-write' }]);
+      expect(await orm.em.fork().execute("SELECT current_setting('app.tenant_id', true) AS t")).toEqual([
+        { t: '' },
+      ]);
+    } finally {
+      await orm.close(true);
+    }
   });
 
   it('hub scope sees every tenant (hub admins and maintenance jobs)', async () => {

@@ -7,7 +7,6 @@ import {
   mediaPlaylist,
   playbackTokenOf,
 } from '@ppv/core';
-import { withTenant } from '@ppv/db';
 import express, { type Response } from 'express';
 
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -37,17 +36,15 @@ export function playRoutes(deps: AppDeps): express.Router {
     try {
       res.set('cache-control', 'no-store');
       if (file === 'key') {
-        const key = await withTenant(deps.orm, tenantId, (em) =>
-          fetchPlaybackKey({ ...deps, em, tenantId }, { sessionId, token, ip: req.ip ?? null }),
-        );
+        const key = await fetchPlaybackKey({ ...deps, tenantId }, { sessionId, token, ip: req.ip ?? null });
         res.type('application/octet-stream').send(key);
         return;
       }
-      const playlist = await withTenant(deps.orm, tenantId, (em) =>
+      // No transaction: each use-case runs its statements on their own in the tenant's scope.
+      const playlist =
         rendition && file !== 'master.m3u8'
-          ? mediaPlaylist({ ...deps, em, tenantId }, { sessionId, rendition, token, uriToken })
-          : masterPlaylist({ ...deps, em, tenantId }, { sessionId, token, uriToken }),
-      );
+          ? await mediaPlaylist({ ...deps, tenantId }, { sessionId, rendition, token, uriToken })
+          : await masterPlaylist({ ...deps, tenantId }, { sessionId, token, uriToken });
       res.type(PLAYLIST_TYPE).send(playlist);
     } catch (error) {
       if (!(error instanceof AppError)) return next(error);

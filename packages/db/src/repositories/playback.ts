@@ -1,11 +1,11 @@
 import type { Role, VideoStatus } from '../entities';
-import type { EntityManager } from '../orm';
+import { runStatement, type StatementRunner } from '../orm';
 import { activePurchaseSql, creatorBlockSql } from './payments';
 
 /**
- * Everything a `/play/<sessionId>/…` request needs to decide and answer, read in one query through
- * the tenant's `em` (`withTenant`): row-level security hides other tenants' sessions. Plain objects,
- * no entity hydration.
+ * Everything a `/play/<sessionId>/…` request needs to decide and answer, read in one query in the
+ * tenant's scope (a `withTenant` em, or `tenantStatement`): row-level security hides other tenants'
+ * sessions. Plain objects, no entity hydration.
  */
 export interface PlaybackGrant {
   session: {
@@ -90,10 +90,10 @@ const toDate = (ms: number | null) => (ms === null ? null : new Date(ms));
  * one round trip. Null when this tenant has no such session.
  */
 export async function findPlaybackGrant(
-  em: EntityManager,
+  db: StatementRunner,
   input: { sessionId: string; keyFetchesSince: Date | null; at: Date },
 ): Promise<PlaybackGrant | null> {
-  const [row] = await em.execute<PlaybackGrantRow[]>(playbackGrantSql, [
+  const [row] = await runStatement<PlaybackGrantRow>(db, playbackGrantSql, [
     input.at,
     input.keyFetchesSince,
     input.sessionId,
@@ -135,16 +135,16 @@ export async function findPlaybackGrant(
 
 /**
  * Records one fetch of a playback session's content key and marks the session as seen, in one
- * round trip. Run through the tenant's `em` (`withTenant`).
+ * statement, in the tenant's scope (a `withTenant` em, or `tenantStatement`).
  */
 export async function recordKeyFetch(
-  em: EntityManager,
+  db: StatementRunner,
   fetch: { tenantId: string; sessionId: string; ip: string | null; at: Date },
 ): Promise<void> {
-  await em.execute(
+  await runStatement(
+    db,
     `WITH seen AS (UPDATE playback_sessions SET last_seen_at = ? WHERE id = ?)
      INSERT INTO key_fetches (tenant_id, session_id, fetched_at, ip) VALUES (?, ?, ?, ?)`,
     [fetch.at, fetch.sessionId, fetch.tenantId, fetch.sessionId, fetch.at, fetch.ip],
-    'run',
   );
 }

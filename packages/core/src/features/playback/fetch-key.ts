@@ -1,9 +1,8 @@
-import { recordKeyFetch } from '@ppv/db';
-import type { TenantDeps } from '../../deps';
+import { recordKeyFetch, tenantStatement } from '@ppv/db';
 import { AppError } from '../../errors';
 import { unseal } from '../../lib/sealing';
 import { decideAccess } from '../access/can-watch';
-import { authorizePlayback } from './authorize-playback';
+import { authorizePlayback, type PlaybackDeps } from './authorize-playback';
 
 /** Key fetches allowed per playback session per window: a player needs one, a seek-happy one a few. */
 export const KEY_FETCHES_PER_WINDOW = 30;
@@ -21,11 +20,12 @@ const denials = {
  * segments. Needs a valid token for this live session (authorizePlayback) and, because access can be
  * withdrawn mid-session, access again (decideAccess, on the standing the same query read); at most
  * KEY_FETCHES_PER_WINDOW keys per session in any KEY_FETCH_WINDOW_SECONDS (counted in key_fetches);
- * every fetch is recorded in key_fetches with the caller's address. Two statements on the
- * request's one connection: the lookup and the record.
+ * every fetch is recorded in key_fetches with the caller's address. Two round trips, no explicit
+ * transaction: the lookup and the record, each a statement of its own in the tenant's scope. A
+ * record that fails fails the request, so no key leaves unrecorded.
  */
 export async function fetchPlaybackKey(
-  deps: TenantDeps,
+  deps: PlaybackDeps,
   input: { sessionId: string; token: string | null; ip: string | null },
 ): Promise<Buffer> {
   const now = deps.clock();
@@ -48,7 +48,7 @@ export async function fetchPlaybackKey(
     throw new AppError(code, message);
   }
   if (!key) throw new Error(`video ${video.id} is ready but has no key`);
-  await recordKeyFetch(deps.em, {
+  await recordKeyFetch(tenantStatement(deps.orm, deps.tenantId), {
     tenantId: deps.tenantId,
     sessionId: session.id,
     ip: input.ip || null,

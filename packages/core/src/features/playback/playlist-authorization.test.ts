@@ -25,15 +25,13 @@ async function liveSession() {
   });
   const started = await viewer.api.playback.start({ videoId });
   const authorize = (token: string | null = started.token) =>
-    withTenant(h.db.orm, tenant.id, (em) =>
-      authorizePlaylist({ ...h.deps, em, tenantId: tenant.id }, { sessionId: started.sessionId, token }),
-    );
+    authorizePlaylist({ ...h.deps, tenantId: tenant.id }, { sessionId: started.sessionId, token });
   /** Ends the session in the database only, as another hub process would. */
   const endElsewhere = () =>
     withTenant(h.db.orm, tenant.id, (em) =>
       em.execute('UPDATE playback_sessions SET ended_at = now() WHERE id = ?', [started.sessionId]),
     );
-  return { viewer, videoId, started, authorize, endElsewhere };
+  return { tenant, viewer, videoId, started, authorize, endElsewhere };
 }
 
 describe('authorizePlaylist', () => {
@@ -54,6 +52,27 @@ describe('authorizePlaylist', () => {
     } finally {
       h.advance(-ttlMs);
     }
+  });
+
+  it('behavior: a remembered authorization is served without the database; another tenant’s is not', async () => {
+    const { tenant, started, authorize } = await liveSession();
+    await authorize();
+    const offline = {
+      ...h.deps,
+      tenantId: tenant.id,
+      orm: new Proxy(h.deps.orm, {
+        get() {
+          throw new Error('the database was asked');
+        },
+      }),
+    };
+    const input = { sessionId: started.sessionId, token: started.token };
+    expect((await authorizePlaylist(offline, input)).session.id).toBe(started.sessionId);
+    const other = await h.tenant();
+    // Not served from the memory: checked afresh, and refused on the token before any database read.
+    await expect(authorizePlaylist({ ...offline, tenantId: other.id }, input)).rejects.toThrow(
+      'This playback token was issued by another site',
+    );
   });
 
   it('behavior: with PLAYLIST_AUTH_CACHE_SECONDS=0 every playlist asks the database', async () => {
