@@ -93,8 +93,15 @@ export interface AppDeps {
   clock: () => Date;
 }
 
-/** What a use-case running inside a tenant transaction gets. */
-export interface TenantDeps extends AppDeps {
-  em: EntityManager;
+/**
+ * What a use-case of one tenant gets when it opens no transaction (the `/play/…` routes): each of
+ * its statements runs on its own in the tenant's scope (`tenantStatement` in `@ppv/db`).
+ */
+export interface TenantScopeDeps extends AppDeps {
   tenantId: string;
+}
+
+/** What a use-case running inside a tenant transaction gets. */
+export interface TenantDeps extends TenantScopeDeps {
+  em: EntityManager;
 }

@@ -7,6 +7,7 @@ export type {
   MediaConfig,
   MoneyConfig,
   TenantDeps,
+  TenantScopeDeps,
 } from './deps';
 export { AppError, type AppErrorCode, httpStatusOf } from './errors';
 export { type AccessDecision, canWatch } from './features/access/can-watch';

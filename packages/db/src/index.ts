@@ -8,7 +8,6 @@ export {
   executeAsTenant,
   executeBound,
   type OrmOptions,
-  runStatement,
   type StatementRunner,
   tenantStatement,
   withHubScope,

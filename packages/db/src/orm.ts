@@ -35,6 +35,9 @@ export async function createOrm({ url, poolMax = 10, debug = false }: OrmOptions
   });
 }
 
+/** Sets the tenant row-level security sees, until the end of the (implicit or explicit) transaction. */
+const SET_TENANT = "SELECT set_config('app.tenant_id', ?, true)";
+
 /**
  * Runs `fn` in a transaction scoped to one tenant: row-level security shows and accepts only that
  * tenant's rows. Everything tenant-owned goes through here.
@@ -45,7 +48,7 @@ export function withTenant<T>(
   fn: (em: EntityManager) => Promise<T>,
 ): Promise<T> {
   return orm.em.fork().transactional(async (em) => {
-    await em.execute("SELECT set_config('app.tenant_id', ?, true)", [tenantId]);
+    await em.execute(SET_TENANT, [tenantId]);
     return fn(em);
   });
 }
@@ -67,9 +70,7 @@ export async function executeAsTenant<T extends object>(
   params: readonly unknown[],
 ): Promise<T[]> {
   if (sql.includes(';')) throw new Error('executeAsTenant runs one statement: its SQL may not contain ";"');
-  const text = orm.em
-    .getPlatform()
-    .formatQuery(`SELECT set_config('app.tenant_id', ?, true); ${sql}`, [tenantId, ...params]);
+  const text = orm.em.getPlatform().formatQuery(`${SET_TENANT}; ${sql}`, [tenantId, ...params]);
   const results = (await orm.em.getConnection().getKnex().raw(text)) as { rows: T[] }[];
   return results[1]!.rows;
 }

@@ -1,5 +1,5 @@
 import { findPlaybackGrant, type PlaybackGrant, tenantStatement } from '@ppv/db';
-import type { AppDeps } from '../../deps';
+import type { TenantScopeDeps } from '../../deps';
 import { AppError } from '../../errors';
 import { type PlaybackClaims, verifyPlaybackToken } from './playback-token';
 
@@ -10,15 +10,6 @@ export interface AuthorizedPlayback {
   key: PlaybackGrant['key'];
   viewer: PlaybackGrant['viewer'];
   recentKeyFetches: PlaybackGrant['recentKeyFetches'];
-}
-
-/**
- * What the `/play/…` use-cases run with: the request's tenant and no open transaction. Each of their
- * statements runs on its own in the tenant's scope (tenantStatement: one round trip each), so a
- * playlist or a key costs one or two round trips instead of four or more.
- */
-export interface PlaybackDeps extends AppDeps {
-  tenantId: string;
 }
 
 /** `Authorization: Bearer <token>` first, else `?token=`; null when neither carries one. */
@@ -38,7 +29,7 @@ export function playbackTokenOf(authorization: string | undefined, query: unknow
  * readable reason.
  */
 export async function authorizePlayback(
-  deps: PlaybackDeps,
+  deps: TenantScopeDeps,
   input: { sessionId: string; token: string | null; keyFetchesSince?: Date },
 ): Promise<AuthorizedPlayback> {
   if (!input.token) {

@@ -1,8 +1,9 @@
 import { recordKeyFetch, tenantStatement } from '@ppv/db';
+import type { TenantScopeDeps } from '../../deps';
 import { AppError } from '../../errors';
 import { unseal } from '../../lib/sealing';
 import { decideAccess } from '../access/can-watch';
-import { authorizePlayback, type PlaybackDeps } from './authorize-playback';
+import { authorizePlayback } from './authorize-playback';
 
 /** Key fetches allowed per playback session per window: a player needs one, a seek-happy one a few. */
 export const KEY_FETCHES_PER_WINDOW = 30;
@@ -25,7 +26,7 @@ const denials = {
  * record that fails fails the request, so no key leaves unrecorded.
  */
 export async function fetchPlaybackKey(
-  deps: PlaybackDeps,
+  deps: TenantScopeDeps,
   input: { sessionId: string; token: string | null; ip: string | null },
 ): Promise<Buffer> {
   const now = deps.clock();

@@ -1,5 +1,5 @@
+import type { TenantScopeDeps } from '../../deps';
 import { AppError } from '../../errors';
-import type { PlaybackDeps } from './authorize-playback';
 import { authorizePlaylist } from './playlist-authorization';
 import { readManifest } from './read-manifest';
 
@@ -13,7 +13,7 @@ export const tokenQuery = (uriToken: string | null) =>
  * query is carried into those URIs; one sent in a header is expected on every request.
  */
 export async function masterPlaylist(
-  deps: PlaybackDeps,
+  deps: TenantScopeDeps,
   input: { sessionId: string; token: string | null; uriToken: string | null },
 ): Promise<string> {
   const { video } = await authorizePlaylist(deps, input);

@@ -1,8 +1,8 @@
 import { segmentFileName } from '@ppv/media';
 import { codewordFor } from '@ppv/media/watermark';
+import type { TenantScopeDeps } from '../../deps';
 import { AppError } from '../../errors';
 import { unseal } from '../../lib/sealing';
-import type { PlaybackDeps } from './authorize-playback';
 import { tokenQuery } from './master-playlist';
 import { authorizePlaylist } from './playlist-authorization';
 import { mediaUrl, readManifest } from './read-manifest';
@@ -14,7 +14,7 @@ import { mediaUrl, readManifest } from './read-manifest';
  * key URI points at this session's key endpoint (relative), with the token when it came in the query.
  */
 export async function mediaPlaylist(
-  deps: PlaybackDeps,
+  deps: TenantScopeDeps,
   input: { sessionId: string; rendition: string; token: string | null; uriToken: string | null },
 ): Promise<string> {
   const { session, video, key } = await authorizePlaylist(deps, input);

@@ -1,10 +1,11 @@
-import { type AuthorizedPlayback, authorizePlayback, type PlaybackDeps } from './authorize-playback';
+import type { TenantScopeDeps } from '../../deps';
+import { type AuthorizedPlayback, authorizePlayback } from './authorize-playback';
 
 /*
  * A player fetches the master playlist, a media playlist right after it, and another on every
  * rendition switch: within `config.media.playlistAuthorizationSeconds` (PLAYLIST_AUTH_CACHE_SECONDS)
  * those share one database read instead of one each, and a playlist served from a remembered
- * authorization opens no transaction at all (bench/viewers.ts: at 1,000 sessions starting together,
+ * authorization touches no database at all (bench/viewers.ts: at 1,000 sessions starting together,
  * the hub and PostgreSQL share two cores and every round trip saved is CPU for the rest). Playlists
  * only list encrypted segments; the key endpoint, which decides whether they can be decrypted,
  * always asks the database.
@@ -32,7 +33,7 @@ let longestMs = 0;
  * on a miss.
  */
 export async function authorizePlaylist(
-  deps: PlaybackDeps,
+  deps: TenantScopeDeps,
   input: { sessionId: string; token: string | null },
 ): Promise<AuthorizedPlayback> {
   const ttlMs = deps.config.media.playlistAuthorizationSeconds * 1000;
